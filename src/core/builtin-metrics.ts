@@ -1,0 +1,20 @@
+import type { MetricInfo } from './series.ts'
+
+/**
+ * The metrics chaperon itself emits, with k6's names. Thresholds may name these
+ * or any metric a test file declares; anything else is rejected at collection.
+ */
+export const BUILTIN_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze({
+  http_reqs: { type: 'counter', unit: 'count', description: 'HTTP requests sent' },
+  http_req_duration: { type: 'trend', unit: 'time', description: 'time from sending the request to the end of the response body' },
+  http_req_waiting: { type: 'trend', unit: 'time', description: 'time from sending the request to the first response byte' },
+  http_req_receiving: { type: 'trend', unit: 'time', description: 'time spent reading the response body' },
+  http_req_failed: { type: 'rate', unit: 'count', description: 'share of requests that failed (network error or unexpected status)' },
+  iterations: { type: 'counter', unit: 'count', description: 'scenario iterations completed' },
+  iteration_duration: { type: 'trend', unit: 'time', description: 'time of one whole scenario iteration' },
+  data_sent: { type: 'counter', unit: 'bytes', description: 'bytes sent' },
+  data_received: { type: 'counter', unit: 'bytes', description: 'bytes received' },
+  checks: { type: 'rate', unit: 'count', description: 'share of checks that passed' },
+  vus: { type: 'gauge', unit: 'count', description: 'virtual users running' },
+  vus_max: { type: 'gauge', unit: 'count', description: 'virtual users allocated' },
+})

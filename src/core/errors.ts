@@ -1,0 +1,76 @@
+/**
+ * Every error chaperon throws on purpose has a stable `code`. Codes are listed,
+ * with cause and fix, in `docs/errors.md`, and are never reused.
+ */
+export type ChaperonErrorCode =
+  | 'CHAPERON_INVALID_OPTION'
+  | 'CHAPERON_UNKNOWN_OPTION'
+  | 'CHAPERON_INVALID_DURATION'
+  | 'CHAPERON_THRESHOLD_SYNTAX'
+  | 'CHAPERON_THRESHOLD_UNKNOWN_METRIC'
+  | 'CHAPERON_THRESHOLD_AGGREGATION'
+  | 'CHAPERON_THRESHOLDS_FAILED'
+  | 'CHAPERON_INVALID_URL'
+  | 'CHAPERON_NO_TARGET'
+  | 'CHAPERON_RESULT_SCHEMA'
+
+/** Base class of every error chaperon throws on purpose; match on `code`. */
+export class ChaperonError extends Error {
+  readonly code: ChaperonErrorCode
+
+  constructor(code: ChaperonErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = 'ChaperonError'
+    this.code = code
+  }
+}
+
+/** Thrown when a load test ends with one or more failing thresholds. */
+export class ThresholdsFailedError extends ChaperonError {
+  /** The failing threshold lines, as printed. */
+  readonly failures: readonly string[]
+
+  constructor(testName: string, failures: readonly string[]) {
+    super(
+      'CHAPERON_THRESHOLDS_FAILED',
+      `${failures.length} threshold${failures.length === 1 ? '' : 's'} failed in "${testName}":\n${failures.map((f) => `  ✗ ${f}`).join('\n')}`,
+    )
+    this.name = 'ThresholdsFailedError'
+    this.failures = failures
+  }
+}
+
+/**
+ * Finds the option name closest to `given` among `known`, for did-you-mean hints.
+ * Returns undefined when nothing is close enough to be a likely typo.
+ */
+export function closest(given: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined
+  let bestDistance = Math.max(2, Math.floor(given.length / 3)) + 1
+  for (const candidate of known) {
+    const d = editDistance(given.toLowerCase(), candidate.toLowerCase())
+    if (d < bestDistance) {
+      best = candidate
+      bestDistance = d
+    }
+  }
+  return best
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    prev = row
+  }
+  return prev[b.length]!
+}
+
+/** `" Did you mean \"x\"?"` when a close match exists, else an empty string. */
+export function didYouMean(given: string, known: Iterable<string>): string {
+  const match = closest(given, known)
+  return match === undefined ? '' : ` Did you mean "${match}"?`
+}

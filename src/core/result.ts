@@ -1,0 +1,81 @@
+/**
+ * `LoadTestResult` is the one contract between the runtime, the reporters and
+ * the CLI: plain JSON, versioned by `schemaVersion`. Everything downstream reads
+ * only this. Documented field by field in `docs/result-schema.md`.
+ */
+
+/** The version of the `LoadTestResult` shape this build writes and reads. */
+export const SCHEMA_VERSION = 1
+
+/** The kind of a metric, as in k6. */
+export type MetricType = 'trend' | 'counter' | 'rate' | 'gauge'
+
+/** Tags of one series, sorted by key. */
+export type Tags = Readonly<Record<string, string>>
+
+/** Summary of one trend series. Times are in milliseconds. */
+export interface TrendSummary {
+  count: number
+  min: number
+  max: number
+  mean: number
+  stdev: number
+  /** Percentile → value, keys as in `p50`, `p99.9`. */
+  percentiles: Record<string, number>
+  /** The HDR histogram in integer microseconds, compressed and base64-encoded. */
+  histogram: string
+}
+
+/** One metric with one tag set. */
+export type SeriesResult =
+  | { metric: string; type: 'trend'; tags: Tags; trend: TrendSummary }
+  | { metric: string; type: 'counter'; tags: Tags; value: number }
+  | { metric: string; type: 'rate'; tags: Tags; passes: number; total: number }
+  | { metric: string; type: 'gauge'; tags: Tags; value: number; min: number; max: number }
+
+/** The verdict of one threshold expression. */
+export interface ThresholdResult {
+  /** The metric key as written, e.g. `http_req_duration{name:GET /}`. */
+  key: string
+  /** The expression as written, e.g. `p(95)<200`. */
+  expression: string
+  ok: boolean
+  /** The observed value in the expression's unit (ms for times); null when the metric had no samples. */
+  actual: number | null
+  /** The observed value formatted for people, e.g. `p(95)=148.21ms`. */
+  display: string
+}
+
+/** A scenario as it ran. */
+export interface ScenarioResult {
+  name: string
+  executor: string
+  /** The scenario function's own name. */
+  scenario: string
+}
+
+/** An error thrown by scenario code, grouped by message. */
+export interface ScenarioErrorResult {
+  scenario: string
+  message: string
+  count: number
+}
+
+/** Everything one `loadTest()` produced. */
+export interface LoadTestResult {
+  schemaVersion: typeof SCHEMA_VERSION
+  /** The `loadTest()` name. */
+  name: string
+  /** Where `loadTest()` was called, when known. */
+  location?: { file: string; line: number; column: number }
+  /** ISO time the first VU started. */
+  startedAt: string
+  /** Wall time from start to end, in milliseconds. */
+  durationMs: number
+  /** `passed` when every threshold held. */
+  status: 'passed' | 'failed'
+  scenarios: ScenarioResult[]
+  metrics: SeriesResult[]
+  thresholds: ThresholdResult[]
+  errors: ScenarioErrorResult[]
+}
