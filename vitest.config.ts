@@ -1,11 +1,15 @@
 import { defineConfig } from 'vitest/config'
+import { chaperon, loadProject } from 'chaperon/plugin'
 
 export default defineConfig({
+  plugins: [chaperon()],
   test: {
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'], testTimeout: 60_000 } },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 120_000, hookTimeout: 120_000 } },
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 180_000, hookTimeout: 60_000 } },
+      // The examples run against the bundled target, started by the load project.
+      loadProject({ include: ['examples/**/*.load.ts'], target: true }),
     ],
   },
 })

@@ -20,8 +20,9 @@ export class ChaperonError extends Error {
 
   constructor(code: ChaperonErrorCode, message: string, options?: ErrorOptions) {
     super(message, options)
-    this.name = 'ChaperonError'
     this.code = code
+    // Node's own convention for coded errors, so the code shows wherever the error is printed.
+    this.name = `${new.target.name} [${code}]`
   }
 }
 
@@ -35,7 +36,6 @@ export class ThresholdsFailedError extends ChaperonError {
       'CHAPERON_THRESHOLDS_FAILED',
       `${failures.length} threshold${failures.length === 1 ? '' : 's'} failed in "${testName}":\n${failures.map((f) => `  ✗ ${f}`).join('\n')}`,
     )
-    this.name = 'ThresholdsFailedError'
     this.failures = failures
   }
 }

@@ -1,0 +1,339 @@
+import { BUILTIN_METRICS } from './builtin-metrics.ts'
+import { parseDuration, type Duration } from './duration.ts'
+import { ChaperonError, didYouMean } from './errors.ts'
+import { minValue, toMillis } from './histogram.ts'
+import type { MetricType, ThresholdResult } from './result.ts'
+import { aggregate, type Aggregate, type MetricInfo, type Series } from './series.ts'
+
+/** One threshold expression with options; the form that can stop a test early. */
+export interface ThresholdObject {
+  /** The expression, `<aggregation> <operator> <value>`, e.g. `p(95)<200` or `rate<0.01`. */
+  threshold: string
+  /**
+   * Stop the whole test as soon as this threshold fails while it runs.
+   * @default false
+   */
+  abortOnFail?: boolean
+  /**
+   * How long the test runs before `abortOnFail` is checked, so a cold start cannot abort it.
+   * @default 0
+   */
+  delayAbortEval?: Duration
+}
+
+/**
+ * The `thresholds` option, as in k6. Keys are a metric name, or a metric with a
+ * tag filter (`http_req_duration{name:GET /products,method:GET}`) to hold only
+ * the matching series to the expression. Values are one expression, a
+ * `ThresholdObject`, or an array mixing both; an empty array only declares the
+ * sub-metric. Expressions are `<aggregation> <operator> <value>`:
+ * aggregations `avg min max med count rate value p(N)` (also `p95`, `p99.9`),
+ * operators `< <= > >= == !=`, times in ms unless a unit (`us ms s`) follows.
+ *
+ * @example
+ * thresholds: {
+ *   http_req_duration: ['p(95)<200', 'p99.9 <= 1.5s'],
+ *   http_req_failed: { threshold: 'rate<0.01', abortOnFail: true, delayAbortEval: '10s' },
+ * }
+ */
+export type Thresholds = Record<string, string | ThresholdObject | ReadonlyArray<string | ThresholdObject>>
+
+/** What an expression measures; `p` is a percentile, given in `ParsedThreshold.percentile`. */
+export type ThresholdAggregation = 'avg' | 'min' | 'max' | 'med' | 'count' | 'rate' | 'value' | 'p'
+
+/** How an expression compares the observed value with its target. */
+export type ThresholdOperator = '<' | '<=' | '>' | '>=' | '==' | '!='
+
+/** A threshold expression checked against its metric, ready to evaluate. */
+export interface ParsedThreshold {
+  /** The key as written, e.g. `http_req_duration{name:GET /}`. */
+  readonly key: string
+  readonly metric: string
+  /** The tag filter of the key; empty for a whole metric. */
+  readonly tags: Readonly<Record<string, string>>
+  /** The expression as written, trimmed. */
+  readonly expression: string
+  readonly aggregation: ThresholdAggregation
+  /** The N of `p(N)`, in (0, 100]; set only when `aggregation` is `p`. */
+  readonly percentile?: number
+  readonly op: ThresholdOperator
+  /** The value compared against; milliseconds when the aggregation measures a time. */
+  readonly target: number
+  readonly abortOnFail: boolean
+  readonly delayAbortEvalMs: number
+}
+
+const NAMED = ['avg', 'min', 'max', 'med', 'count', 'rate', 'value'] as const
+const OPERATORS: readonly string[] = ['<', '<=', '>', '>=', '==', '!=']
+const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, µs: 0.001, ms: 1, s: 1000 }
+const OBJECT_KEYS = ['threshold', 'abortOnFail', 'delayAbortEval']
+/** Spelled as users write them, so error messages can list them as is. */
+const VALID: Readonly<Record<MetricType, readonly string[]>> = {
+  trend: ['avg', 'min', 'max', 'med', 'p(N)', 'count'],
+  counter: ['count', 'rate'],
+  rate: ['rate'],
+  gauge: ['value', 'min', 'max'],
+}
+/** Examples that are valid for the metric at hand, so copying one from an error never leads to a second error. */
+const EXAMPLES: Readonly<Record<MetricType, string>> = {
+  trend: '"p(95)<200" or "avg<1.5s"',
+  counter: '"count>=100" or "rate>10"',
+  rate: '"rate<0.01"',
+  gauge: '"value<100" or "max<=50"',
+}
+/** Names from other tools that edit distance would map to the wrong aggregation. */
+const ALIASES: Readonly<Record<string, string>> = { mean: 'avg', average: 'avg', median: 'med' }
+const KEY_FORM = 'Write it as "<metric>" or "<metric>{<tag>:<value>,...}", e.g. "http_req_duration{name:GET /products}".'
+
+/**
+ * Parses and checks the `thresholds` option, so a typo fails at collection
+ * rather than after the load has run. `metrics` is the source of truth for
+ * which metrics exist; `knownMetricNames` only feeds did-you-mean hints.
+ */
+export function parseThresholds(
+  input: unknown,
+  metrics: (name: string) => MetricInfo | undefined,
+  knownMetricNames: Iterable<string> = Object.keys(BUILTIN_METRICS),
+): ParsedThreshold[] {
+  if (input === undefined) return []
+  if (!isPlainObject(input)) {
+    throw new ChaperonError(
+      'CHAPERON_INVALID_OPTION',
+      `thresholds must be an object of metric → expressions, e.g. { http_req_duration: ['p(95)<200'] }; got ${show(input)}.`,
+    )
+  }
+  const out: ParsedThreshold[] = []
+  for (const [key, value] of Object.entries(input)) {
+    const { metric, tags } = parseKey(key)
+    const info = metrics(metric)
+    if (info === undefined) throw unknownMetric(key, metric, knownMetricNames)
+    const entries: unknown[] = Array.isArray(value) ? value : [value]
+    entries.forEach((entry, i) => {
+      const where = Array.isArray(value) ? `thresholds[${JSON.stringify(key)}][${i}]` : `thresholds[${JSON.stringify(key)}]`
+      const { expression, abortOnFail, delayAbortEvalMs } = readEntry(entry, where)
+      out.push({ key, metric, tags, expression, ...parseExpression(expression, metric, info), abortOnFail, delayAbortEvalMs })
+    })
+  }
+  return out
+}
+
+function parseKey(key: string): { metric: string; tags: Record<string, string> } {
+  const fail = (why: string) =>
+    new ChaperonError('CHAPERON_THRESHOLD_SYNTAX', `Threshold key "${key}" is not valid: ${why}. ${KEY_FORM}`)
+  const m = /^([^{}]*?)\s*(?:\{([^{}]*)\})?$/.exec(key.trim())
+  if (m === null) throw fail('its braces do not pair up')
+  const metric = m[1]!
+  if (!/^[^\s{}:,]+$/.test(metric)) throw fail(metric === '' ? 'it names no metric' : `"${metric}" is not a metric name`)
+  const tags: Record<string, string> = {}
+  if (m[2] === undefined) return { metric, tags }
+  if (m[2].trim() === '') throw fail('the tag filter is empty')
+  for (const pair of m[2].split(',')) {
+    const colon = pair.indexOf(':')
+    const name = (colon < 0 ? pair : pair.slice(0, colon)).trim()
+    const value = colon < 0 ? '' : pair.slice(colon + 1).trim()
+    if (name === '' || value === '') throw fail(`"${pair.trim()}" is not a <tag>:<value> pair`)
+    if (name in tags) throw fail(`tag "${name}" is given twice`)
+    tags[name] = value
+  }
+  return { metric, tags }
+}
+
+function unknownMetric(key: string, metric: string, known: Iterable<string>): ChaperonError {
+  return new ChaperonError(
+    'CHAPERON_THRESHOLD_UNKNOWN_METRIC',
+    `Threshold key "${key}" names an unknown metric "${metric}".${didYouMean(metric, known)} ` +
+      'Use a built-in metric such as "http_req_duration" or one the test declares with new Trend/Counter/Rate/Gauge(name).',
+  )
+}
+
+function readEntry(entry: unknown, where: string): { expression: string; abortOnFail: boolean; delayAbortEvalMs: number } {
+  if (typeof entry === 'string') return { expression: entry.trim(), abortOnFail: false, delayAbortEvalMs: 0 }
+  const form = "an expression such as 'p(95)<200' or { threshold: 'p(95)<200', abortOnFail: true }"
+  if (!isPlainObject(entry)) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be ${form}; got ${show(entry)}.`)
+  for (const k of Object.keys(entry)) {
+    if (!OBJECT_KEYS.includes(k)) {
+      throw new ChaperonError(
+        'CHAPERON_UNKNOWN_OPTION',
+        `${where} has an unknown option "${k}".${didYouMean(k, OBJECT_KEYS)} The options are ${OBJECT_KEYS.join(', ')}.`,
+      )
+    }
+  }
+  if (typeof entry.threshold !== 'string') {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where}.threshold must be a string; write ${form}.`)
+  }
+  if (entry.abortOnFail !== undefined && typeof entry.abortOnFail !== 'boolean') {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where}.abortOnFail must be true or false, as in { threshold: 'p(95)<200', abortOnFail: true }; got ${show(entry.abortOnFail)}.`)
+  }
+  const delayAbortEvalMs = entry.delayAbortEval === undefined ? 0 : parseDuration(entry.delayAbortEval, `${where}.delayAbortEval`)
+  return { expression: entry.threshold.trim(), abortOnFail: entry.abortOnFail === true, delayAbortEvalMs }
+}
+
+type ParsedExpression = Pick<ParsedThreshold, 'aggregation' | 'percentile' | 'op' | 'target'>
+
+function parseExpression(expression: string, metric: string, info: MetricInfo): ParsedExpression {
+  const fail = (why: string) =>
+    new ChaperonError(
+      'CHAPERON_THRESHOLD_SYNTAX',
+      `Threshold "${expression}" on ${metric} is not valid: ${why}. ` +
+        `Write it as "<aggregation> <operator> <value>", e.g. ${EXAMPLES[info.type]}.`,
+    )
+  if (expression === '') throw fail('it is empty')
+  // The aggregation runs up to the first operator character, so `p( 95 )` may hold spaces.
+  const parts = /^([^<>=!]*)([<>=!]*)(.*)$/s.exec(expression)!
+  const aggText = parts[1]!.trim()
+  const opText = parts[2]!
+  const valueText = parts[3]!.trim()
+  if (opText === '') throw fail(`it has no operator (one of ${OPERATORS.join(' ')})`)
+  if (aggText === '') throw fail('it has no aggregation before the operator')
+
+  let aggregation: ThresholdAggregation
+  let percentile: number | undefined
+  const p = /^p(?:\(\s*([^()]*?)\s*\)|(\d[\d.]*))$/.exec(aggText)
+  if (p !== null) {
+    const n = p[1] ?? p[2]!
+    percentile = Number(n)
+    if (!/^\d+(\.\d+)?$/.test(n) || !(percentile > 0 && percentile <= 100)) {
+      throw fail(`the percentile in "${aggText}" must be a number above 0 and at most 100, as in "p(95)" or "p99.9"`)
+    }
+    aggregation = 'p'
+  } else if ((NAMED as readonly string[]).includes(aggText)) {
+    aggregation = aggText as ThresholdAggregation
+  } else {
+    const hint = ALIASES[aggText.toLowerCase()]
+    const mean = hint === undefined ? didYouMean(aggText, [...NAMED, 'p(95)']) : ` Did you mean "${hint}"?`
+    throw fail(`"${aggText}" is not an aggregation.${mean} A ${info.type} has ${VALID[info.type].join(', ')}`)
+  }
+  if (!OPERATORS.includes(opText)) throw fail(`"${opText}" is not an operator (one of ${OPERATORS.join(' ')})`)
+  const op = opText as ThresholdOperator
+
+  const v = /^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*(.*)$/is.exec(valueText)
+  if (v === null) throw fail(valueText === '' ? 'it has no value after the operator' : `"${valueText}" is not a number`)
+  const unit = v[2]!
+  if (unit !== '' && UNIT_MS[unit] === undefined) {
+    throw fail(unit === '%' ? 'rates are fractions: write 0.01 for 1%' : `"${unit}" is not a unit (one of us ms s)`)
+  }
+
+  const name = aggregation === 'p' ? 'p(N)' : aggregation
+  if (!VALID[info.type].includes(name)) {
+    throw new ChaperonError(
+      'CHAPERON_THRESHOLD_AGGREGATION',
+      `Threshold "${expression}" on ${metric} uses "${aggText}", which a ${info.type} metric does not have. ` +
+        `Use one of ${VALID[info.type].join(', ')}, e.g. ${EXAMPLES[info.type]}.`,
+    )
+  }
+  const timed = isTime(info, aggregation)
+  if (unit !== '' && !timed) throw fail(`units apply only to times, and ${aggText} of ${metric} is not a time; drop "${unit}"`)
+  const target = Number(v[1]) * (timed ? UNIT_MS[unit || 'ms']! : 1)
+  return percentile === undefined ? { aggregation, op, target } : { aggregation, percentile, op, target }
+}
+
+/** Whether the aggregation yields a time, shown and compared in milliseconds; counts and rates of a time metric are not. */
+function isTime(info: MetricInfo, aggregation: ThresholdAggregation): boolean {
+  return info.unit === 'time' && aggregation !== 'count' && aggregation !== 'rate'
+}
+
+/**
+ * Evaluates one threshold on its metric's merged data. Trend times are read
+ * from the microsecond histogram and compared in milliseconds; a counter's
+ * `rate` is per second of `durationSec`. A metric with no samples fails with a
+ * null `actual`, except counts, for which zero is the true answer.
+ */
+export function evaluateThreshold(t: ParsedThreshold, agg: Aggregate | undefined, durationSec: number, info: MetricInfo): ThresholdResult {
+  if (agg !== undefined && agg.type !== info.type) {
+    throw new ChaperonError(
+      'CHAPERON_THRESHOLD_AGGREGATION',
+      `Threshold "${t.expression}" on ${t.key} expects a ${info.type} metric, but ${t.metric} was recorded as a ${agg.type}.`,
+    )
+  }
+  const actual = observe(t, agg, durationSec, info)
+  return { key: t.key, expression: t.expression, ok: actual !== null && compare(actual, t.op, t.target), actual, display: display(t, actual, info) }
+}
+
+function observe(t: ParsedThreshold, agg: Aggregate | undefined, durationSec: number, info: MetricInfo): number | null {
+  const perSecond = (n: number) => (durationSec > 0 ? n / durationSec : null)
+  if (agg === undefined) {
+    if (t.aggregation === 'count') return 0
+    return info.type === 'counter' ? perSecond(0) : null
+  }
+  switch (agg.type) {
+    case 'counter':
+      return t.aggregation === 'count' ? agg.value : perSecond(agg.value)
+    case 'rate':
+      return agg.total === 0 ? null : agg.passes / agg.total
+    case 'gauge':
+      return t.aggregation === 'min' ? agg.min : t.aggregation === 'max' ? agg.max : agg.value
+    case 'trend': {
+      const h = agg.histogram
+      if (t.aggregation === 'count') return h.totalCount
+      if (h.totalCount === 0) return null
+      const us =
+        t.aggregation === 'avg' ? h.mean
+        : t.aggregation === 'min' ? minValue(h)
+        : t.aggregation === 'max' ? h.maxValue
+        : h.getValueAtPercentile(t.aggregation === 'med' ? 50 : t.percentile!)
+      return info.unit === 'time' ? toMillis(us) : us
+    }
+  }
+}
+
+function compare(actual: number, op: ThresholdOperator, target: number): boolean {
+  switch (op) {
+    case '<': return actual < target
+    case '<=': return actual <= target
+    case '>': return actual > target
+    case '>=': return actual >= target
+    case '==': return actual === target
+    case '!=': return actual !== target
+  }
+}
+
+function display(t: ParsedThreshold, actual: number | null, info: MetricInfo): string {
+  const name = t.aggregation === 'p' ? `p(${t.percentile})` : t.aggregation
+  if (actual === null) return `${name}=no samples`
+  if (isTime(info, t.aggregation)) return `${name}=${round(actual)}ms`
+  if (t.aggregation === 'rate') return info.type === 'rate' ? `${name}=${round(actual * 100)}%` : `${name}=${round(actual)}/s`
+  return `${name}=${round(actual)}`
+}
+
+/** Two decimals, but small non-zero values keep two significant digits, so a failing `rate==0` never shows `0%`. */
+function round(n: number): string {
+  if (n !== 0 && Math.abs(n) < 0.01) return String(Number(n.toPrecision(2)))
+  return String(Math.round(n * 100) / 100)
+}
+
+/**
+ * Evaluates every threshold on `series`, merging the series of each key (all
+ * series of the metric whose tags match the key's filter) once.
+ */
+export function evaluateThresholds(
+  parsed: readonly ParsedThreshold[],
+  series: Iterable<Series>,
+  durationSec: number,
+  metrics: (name: string) => MetricInfo | undefined,
+): ThresholdResult[] {
+  // Materialised because a generator would be used up by the first key.
+  const all = [...series]
+  const merged = new Map<string, Aggregate | undefined>()
+  return parsed.map((t) => {
+    const info = metrics(t.metric)
+    if (info === undefined) throw unknownMetric(t.key, t.metric, Object.keys(BUILTIN_METRICS))
+    const id = JSON.stringify([t.metric, Object.entries(t.tags).sort()])
+    if (!merged.has(id)) merged.set(id, aggregate(all, t.metric, t.tags))
+    return evaluateThreshold(t, merged.get(id), durationSec, info)
+  })
+}
+
+/** The k6 end-of-test line for a threshold, without its ✓/✗ mark: `'p(95)<200' p(95)=148.21ms`. */
+export function formatThresholdLine(r: ThresholdResult): string {
+  return `'${r.expression}' ${r.display}`
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null) return false
+  const proto: unknown = Object.getPrototypeOf(v)
+  return proto === Object.prototype || proto === null
+}
+
+function show(v: unknown): string {
+  return typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v))
+}

@@ -1,0 +1,61 @@
+import { ChaperonError, didYouMean } from './errors.ts'
+
+/** True for `{}`-style objects, not arrays, class instances or null. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/** Throws CHAPERON_INVALID_OPTION unless `value` is a plain object. */
+export function expectObject(value: unknown, where: string, example: string): Record<string, unknown> {
+  if (!isPlainObject(value)) throw invalid(where, `an object such as ${example}`, value)
+  return value
+}
+
+/** Throws CHAPERON_UNKNOWN_OPTION, with a did-you-mean, for any key of `value` not in `allowed`. */
+export function expectKnownKeys(value: Record<string, unknown>, allowed: readonly string[], where: string): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      throw new ChaperonError(
+        'CHAPERON_UNKNOWN_OPTION',
+        `${where} has an unknown option "${key}".${didYouMean(key, allowed)} Known options: ${allowed.join(', ')}.`,
+      )
+    }
+  }
+}
+
+/** Throws CHAPERON_INVALID_OPTION unless `value` is an integer ≥ `min`. */
+export function expectInteger(value: unknown, where: string, min: number, example: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw invalid(where, `an integer of at least ${min}, such as ${example}`, value)
+  }
+  return value
+}
+
+/** Throws CHAPERON_INVALID_OPTION unless `value` is an object of string values. */
+export function expectStringRecord(value: unknown, where: string, example: string): Record<string, string> {
+  const obj = expectObject(value, where, example)
+  for (const [k, v] of Object.entries(obj)) {
+    if (typeof v !== 'string') throw invalid(`${where}.${k}`, 'a string', v)
+  }
+  return obj as Record<string, string>
+}
+
+/** A CHAPERON_INVALID_OPTION error: "`where` must be `expected`; got `value`." */
+export function invalid(where: string, expected: string, value: unknown): ChaperonError {
+  return new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be ${expected}; got ${describe(value)}.`)
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'string') return JSON.stringify(value)
+  if (value === undefined || typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)
+  if (Array.isArray(value)) return 'an array'
+  try {
+    const json = JSON.stringify(value)
+    return json.length > 60 ? `${json.slice(0, 57)}...` : json
+  } catch {
+    return typeof value
+  }
+}

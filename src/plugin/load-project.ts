@@ -1,0 +1,62 @@
+import { extname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { TestProjectInlineConfiguration } from 'vitest/config'
+import { ChaperonError } from '../core/errors.ts'
+import { expectKnownKeys, expectObject } from '../core/validate.ts'
+
+/** Options of `loadProject()`. */
+export interface LoadProjectOptions {
+  /** Globs of load test files. @default ['**\/*.load.ts'] */
+  include?: string[]
+  /** Globs to leave out. @default Vitest's default excludes */
+  exclude?: string[]
+  /**
+   * Start chaperon's bundled target server before the load tests and provide
+   * its URL as `inject('chaperon:targetUrl')`.
+   * @default false
+   */
+  target?: boolean
+  /** Timeout of a load test whose own duration is unknown, in ms. @default 1_800_000 (30 min) */
+  testTimeout?: number
+}
+
+/** The defaults of `loadProject()`. */
+export const LOAD_PROJECT_DEFAULTS = Object.freeze({
+  include: Object.freeze(['**/*.load.ts']),
+  target: false,
+  testTimeout: 30 * 60_000,
+})
+
+const KNOWN = ['include', 'exclude', 'target', 'testTimeout'] as const
+// The global setup sits beside this file, compiled (.js) or not (.ts).
+const GLOBAL_SETUP = fileURLToPath(new URL(`./global-setup${extname(fileURLToPath(import.meta.url))}`, import.meta.url))
+
+/**
+ * The Vitest project that runs load tests, named `load`. List it in
+ * `test.projects` yourself and run it with `vitest run --project load`.
+ *
+ * Load tests run one file at a time in the forks pool, never retried, with
+ * timeouts long enough for their schedules, and with task locations so reports
+ * can point at each `loadTest()` line.
+ */
+export function loadProject(options: LoadProjectOptions = {}): TestProjectInlineConfiguration {
+  expectKnownKeys(expectObject(options, 'loadProject() options', "{ include: ['load/**/*.load.ts'] }"), KNOWN, 'loadProject() options')
+  if (options.include !== undefined && (!Array.isArray(options.include) || options.include.some((g) => typeof g !== 'string'))) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `loadProject() include must be an array of globs such as ['load/**/*.load.ts']; got ${JSON.stringify(options.include)}.`)
+  }
+  return {
+    extends: true,
+    test: {
+      name: 'load',
+      include: [...(options.include ?? LOAD_PROJECT_DEFAULTS.include)],
+      ...(options.exclude === undefined ? {} : { exclude: options.exclude }),
+      pool: 'forks',
+      fileParallelism: false,
+      retry: 0,
+      testTimeout: options.testTimeout ?? LOAD_PROJECT_DEFAULTS.testTimeout,
+      hookTimeout: 120_000,
+      includeTaskLocation: true,
+      ...((options.target ?? LOAD_PROJECT_DEFAULTS.target) ? { globalSetup: [GLOBAL_SETUP] } : {}),
+    },
+  }
+}

@@ -1,0 +1,134 @@
+import { type Duration, parseDuration } from '../../core/duration.ts'
+import { ChaperonError } from '../../core/errors.ts'
+import { expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
+import type { Response } from './response.ts'
+
+/** Statuses that count as success: one status, a range, or a list of both. */
+export type ExpectedStatuses = number | StatusRange | ReadonlyArray<number | StatusRange>
+
+/** An inclusive range of statuses, such as `{ min: 200, max: 299 }`. */
+export interface StatusRange {
+  min: number
+  max: number
+}
+
+/** A query string value; arrays repeat the key. */
+export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean>
+
+/** Options of one HTTP request. */
+export interface RequestOptions {
+  /** Request headers; they win over the load test's `http.headers`. */
+  headers?: Record<string, string>
+  /** Query parameters appended to the path. */
+  query?: Record<string, QueryValue>
+  /** A body sent as JSON, with `content-type: application/json`. Give at most one of `json` and `body`. */
+  json?: unknown
+  /** A raw body. Give at most one of `json` and `body`. */
+  body?: string | Uint8Array
+  /** The `name` tag of the request's metrics. @default `METHOD /path` without the query string */
+  name?: string
+  /** Extra tags on the request's metrics. */
+  tags?: Record<string, string>
+  /** How long to wait for the response headers, and for each part of the body. @default the load test's `http.timeout` */
+  timeout?: Duration
+  /** Statuses that count as success. @default { min: 200, max: 399 } */
+  expect?: ExpectedStatuses
+  /** Named predicates on the response; each result feeds the `checks` rate. */
+  check?: Record<string, (response: Response) => boolean>
+  /** Read and count the body but keep none of it; `text()` is then empty. @default false */
+  discardBody?: boolean
+}
+
+/** A request with its options checked and applied. */
+export interface ResolvedRequest {
+  method: string
+  path: string
+  name: string
+  headers: Record<string, string> | undefined
+  body: string | Uint8Array | undefined
+  timeoutMs: number
+  keepBody: boolean
+  tags: Record<string, string> | undefined
+  expect: (status: number) => boolean
+  checks: Array<[string, (response: Response) => boolean]> | undefined
+}
+
+const KNOWN = ['headers', 'query', 'json', 'body', 'name', 'tags', 'timeout', 'expect', 'check', 'discardBody'] as const
+const defaultExpect = (status: number): boolean => status >= 200 && status <= 399
+
+/** Checks one request's options and turns them into what the client sends. */
+export function resolveRequest(method: string, path: string, options: RequestOptions | undefined, defaultTimeoutMs: number): ResolvedRequest {
+  if (typeof path !== 'string' || path.length === 0) throw invalid(`${method} path`, "a path such as '/products' or an absolute URL", path)
+  if (options === undefined) {
+    return { method, path, name: defaultName(method, path), headers: undefined, body: undefined, timeoutMs: defaultTimeoutMs, keepBody: true, tags: undefined, expect: defaultExpect, checks: undefined }
+  }
+  const where = `${method} ${path} options`
+  expectKnownKeys(expectObject(options, where, "{ headers: { accept: 'application/json' } }"), KNOWN, where)
+  if (options.json !== undefined && options.body !== undefined) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} give both json and body; send one: { json: {...} } for JSON, or { body: '...' } for raw bytes.`)
+  }
+  let headers = options.headers === undefined ? undefined : expectStringRecord(options.headers, `${where}.headers`, "{ accept: 'application/json' }")
+  let body: string | Uint8Array | undefined
+  if (options.json !== undefined) {
+    body = JSON.stringify(options.json)
+    headers = { 'content-type': 'application/json', ...headers }
+  } else if (options.body !== undefined) {
+    if (typeof options.body !== 'string' && !(options.body instanceof Uint8Array)) throw invalid(`${where}.body`, 'a string or Uint8Array', options.body)
+    body = options.body
+  }
+  const fullPath = options.query === undefined ? path : withQuery(path, options.query, where)
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) throw invalid(`${where}.name`, "a non-empty string such as 'GET /products/:id'", options.name)
+  return {
+    method,
+    path: fullPath,
+    name: options.name ?? defaultName(method, path),
+    headers,
+    body,
+    timeoutMs: options.timeout === undefined ? defaultTimeoutMs : parseDuration(options.timeout, `${where}.timeout`),
+    keepBody: options.discardBody !== true,
+    tags: options.tags === undefined ? undefined : expectStringRecord(options.tags, `${where}.tags`, "{ kind: 'search' }"),
+    expect: options.expect === undefined ? defaultExpect : expectedStatuses(options.expect, `${where}.expect`),
+    checks: options.check === undefined ? undefined : checks(options.check, `${where}.check`),
+  }
+}
+
+/** `METHOD /path`, never with the query string, so the metric name groups requests. */
+function defaultName(method: string, path: string): string {
+  const q = path.indexOf('?')
+  return `${method} ${q === -1 ? path : path.slice(0, q)}`
+}
+
+function withQuery(path: string, query: Record<string, QueryValue>, where: string): string {
+  const params = new URLSearchParams()
+  for (const [key, value] of Object.entries(expectObject(query, `${where}.query`, "{ page: 2, tag: ['a', 'b'] }"))) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw invalid(`${where}.query.${key}`, 'a string, number, boolean or an array of them', v)
+      params.append(key, String(v))
+    }
+  }
+  const qs = params.toString()
+  if (qs === '') return path
+  return `${path}${path.includes('?') ? '&' : '?'}${qs}`
+}
+
+/** Turns `expect` into a predicate; checked once per request that sets it. */
+export function expectedStatuses(value: ExpectedStatuses, where: string): (status: number) => boolean {
+  const parts = Array.isArray(value) ? value : [value]
+  const ranges: StatusRange[] = []
+  for (const part of parts as ReadonlyArray<unknown>) {
+    if (typeof part === 'number' && Number.isInteger(part) && part >= 100 && part <= 599) ranges.push({ min: part, max: part })
+    else if (typeof part === 'object' && part !== null && isStatus((part as StatusRange).min) && isStatus((part as StatusRange).max) && (part as StatusRange).min <= (part as StatusRange).max) ranges.push(part as StatusRange)
+    else throw invalid(where, 'a status (200), a range ({ min: 200, max: 299 }) or a list of them ([200, 404])', part)
+  }
+  return (status) => ranges.some((r) => status >= r.min && status <= r.max)
+}
+
+function isStatus(n: unknown): n is number {
+  return typeof n === 'number' && Number.isInteger(n) && n >= 100 && n <= 599
+}
+
+function checks(value: unknown, where: string): Array<[string, (response: Response) => boolean]> {
+  const entries = Object.entries(expectObject(value, where, "{ 'is 200': (r) => r.status === 200 }"))
+  for (const [name, fn] of entries) if (typeof fn !== 'function') throw invalid(`${where}['${name}']`, 'a function (r) => boolean', fn)
+  return entries as Array<[string, (response: Response) => boolean]>
+}

@@ -1,0 +1,103 @@
+import { join, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { TestRunner } from 'vitest'
+import { ChaperonError, ThresholdsFailedError } from '../core/errors.ts'
+import { formatThresholdLine } from '../core/thresholds.ts'
+import type { LoadTestOptions } from './options.ts'
+import { type ResolvedLoadTest, resolveLoadTestOptions } from './resolve-options.ts'
+import { runLoadTest } from './run.ts'
+
+/** The key under which a test's `LoadTestResult` is stored in Vitest's task meta. */
+export const META_KEY = 'chaperon'
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** The result of a `loadTest()`, read by chaperon's reporters. */
+    chaperon?: import('../core/result.ts').LoadTestResult
+  }
+}
+
+/** Declares a load test. */
+export interface LoadTestFn {
+  (name: string, options: LoadTestOptions): void
+}
+
+/** `loadTest()` with Vitest's modifiers. */
+export interface LoadTestAPI extends LoadTestFn {
+  /** Declares a load test that is not run. */
+  skip: LoadTestFn
+  /** Runs only this load test (and other `.only` tests) in the file. */
+  only: LoadTestFn
+  /** Lists a load test still to be written. */
+  todo: (name: string, options?: LoadTestOptions) => void
+}
+
+// Time a load test may take beyond its longest scenario before Vitest calls it stuck.
+const TIMEOUT_MARGIN_MS = 60_000
+
+/**
+ * Declares a load test: a Vitest test that runs the given scenarios, records
+ * every action and fails when a threshold is breached.
+ *
+ * Options and thresholds are checked when the file is collected, so a mistake
+ * fails the file before any request is sent.
+ *
+ * ```ts
+ * loadTest('home page holds up', {
+ *   baseUrl: inject('chaperon:targetUrl'),
+ *   scenarios: { browse: { scenario: browse, executor: 'constant-vus', vus: 10, duration: '10s' } },
+ *   thresholds: { http_req_duration: ['p(95)<200'] },
+ * })
+ * ```
+ */
+export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
+  this: Record<string, unknown>,
+  name: string,
+  options: LoadTestOptions,
+) {
+  // Captured here so a threshold failure points at the user's loadTest() line, not at chaperon.
+  const callsite = new Error().stack
+  const resolved = this.todo === true ? undefined : resolveAtCallsite(name, options, callsite)
+  const test = TestRunner.getCurrentSuite().task(name, {
+    ...this,
+    timeout: resolved === undefined ? undefined : timeoutFor(resolved),
+    handler: async (context) => {
+      if (resolved === undefined) return
+      const location = test.location === undefined ? undefined : { file: test.file.filepath, ...test.location }
+      const result = await runLoadTest(name, resolved, location)
+      context.task.meta[META_KEY] = result
+      if (result.status === 'failed') {
+        const error = new ThresholdsFailedError(name, result.thresholds.filter((t) => !t.ok).map((t) => `${t.key} ${formatThresholdLine(t)}`))
+        error.stack = `${error.name}: ${error.message}\n${userFrames(callsite)}`
+        throw error
+      }
+    },
+  })
+}) as unknown as LoadTestAPI
+
+// chaperon's own code, compiled or (through source maps) original; dropped from user-facing stacks.
+const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const OWN_DIRS = [join(PACKAGE_ROOT, 'dist', sep), join(PACKAGE_ROOT, 'src', sep)]
+
+/** Resolves the options; a mistake is thrown with a stack that starts at the user's loadTest() line. */
+function resolveAtCallsite(name: string, options: LoadTestOptions, callsite: string | undefined): ResolvedLoadTest {
+  try {
+    return resolveLoadTestOptions(name, options)
+  } catch (error) {
+    if (error instanceof ChaperonError) error.stack = `${error.name}: ${error.message}\n${userFrames(callsite)}`
+    throw error
+  }
+}
+
+function timeoutFor(lt: ResolvedLoadTest): number {
+  return Math.max(...lt.scenarios.map((s) => s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
+}
+
+/** The frames of a stack outside chaperon; Vitest hides its own frames itself. */
+function userFrames(stack: string | undefined): string {
+  return (stack ?? '')
+    .split('\n')
+    .slice(1)
+    .filter((line) => !OWN_DIRS.some((dir) => line.includes(dir)))
+    .join('\n')
+}

@@ -1,0 +1,77 @@
+import type { Duration } from '../core/duration.ts'
+import type { Thresholds } from '../core/thresholds.ts'
+import type { Scenario } from './scenario.ts'
+
+/** Options every executor takes. */
+export interface CommonScenarioOptions {
+  /** The scenario the VUs run, made with `scenario()`. */
+  scenario: Scenario
+  /**
+   * How long running iterations may go on after the executor's end before they are cut off.
+   * @default '30s'
+   */
+  gracefulStop?: Duration
+  /** Tags added to every metric this scenario records. */
+  tags?: Record<string, string>
+  /** Read-only configuration for the sessions, deep-merged over the load test's `config`. */
+  config?: Record<string, unknown>
+}
+
+/** A fixed number of VUs loop over the scenario for a duration (k6 `constant-vus`). */
+export interface ConstantVusOptions extends CommonScenarioOptions {
+  executor: 'constant-vus'
+  /** VUs running at once. @default 1 */
+  vus?: number
+  /** How long to start new iterations. */
+  duration: Duration
+}
+
+/** Each VU runs the scenario a fixed number of times (k6 `per-vu-iterations`). */
+export interface PerVuIterationsOptions extends CommonScenarioOptions {
+  executor: 'per-vu-iterations'
+  /** VUs running at once. @default 1 */
+  vus?: number
+  /** Iterations each VU runs. @default 1 */
+  iterations?: number
+  /** The longest the executor may run before it stops starting iterations. @default '10m' */
+  maxDuration?: Duration
+}
+
+/** Chaperon's form: `concurrency` sessions start at once and run the scenario once each. */
+export interface ConcurrencyOptions extends CommonScenarioOptions {
+  executor?: undefined
+  /** Sessions started at once. */
+  concurrency: number
+  /** The longest the sessions may run. @default '10m' */
+  maxDuration?: Duration
+}
+
+/** One entry of `loadTest({ scenarios })`, discriminated on `executor`. */
+export type ScenarioOptions = ConstantVusOptions | PerVuIterationsOptions | ConcurrencyOptions
+
+/** HTTP settings for every request of a load test. */
+export interface HttpOptions {
+  /** Headers sent with every request; a request's own headers win. */
+  headers?: Record<string, string>
+  /**
+   * The most connections per origin. Defaults to the most VUs that can run at once,
+   * so no VU waits for another's connection.
+   */
+  connections?: number
+  /** Default request timeout, for the response headers and for each wait on the body. @default '60s' */
+  timeout?: Duration
+}
+
+/** What `loadTest(name, options)` takes. */
+export interface LoadTestOptions {
+  /** Joined to every request path that has no scheme. */
+  baseUrl?: string
+  /** The scenarios, by name; they run in parallel, each with its own executor. */
+  scenarios: Record<string, ScenarioOptions>
+  /** Pass/fail criteria, keyed by metric (`metric{tag:value}` for a subset). */
+  thresholds?: Thresholds
+  /** Read-only configuration for every session. */
+  config?: Record<string, unknown>
+  /** HTTP settings. */
+  http?: HttpOptions
+}

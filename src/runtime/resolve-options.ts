@@ -1,0 +1,139 @@
+import { BUILTIN_METRICS } from '../core/builtin-metrics.ts'
+import { deepFreeze, deepMerge } from '../core/config.ts'
+import { parseDuration } from '../core/duration.ts'
+import { ChaperonError } from '../core/errors.ts'
+import type { Tags } from '../core/result.ts'
+import { type ParsedThreshold, parseThresholds } from '../core/thresholds.ts'
+import { expectInteger, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../core/validate.ts'
+import { normalizeTags } from './metrics/registry.ts'
+import type { LoadTestOptions } from './options.ts'
+import { isScenario, type Scenario } from './scenario.ts'
+
+/** A scenario entry with defaults applied and every field checked. */
+export interface ResolvedScenario {
+  /** The key in `scenarios`. */
+  key: string
+  executor: 'constant-vus' | 'per-vu-iterations' | 'concurrency'
+  scenario: Scenario
+  vus: number
+  /** Iterations per VU; Infinity for `constant-vus`. */
+  iterations: number
+  /** When the executor stops starting iterations, from its start. */
+  durationMs: number
+  gracefulStopMs: number
+  tags: Tags
+  config: Readonly<Record<string, unknown>>
+}
+
+/** Load test options with defaults applied and every field checked. */
+export interface ResolvedLoadTest {
+  baseUrl: URL | undefined
+  scenarios: ResolvedScenario[]
+  thresholds: ParsedThreshold[]
+  http: { headers: Record<string, string>; connections: number; timeoutMs: number }
+}
+
+/** The defaults of every optional setting. */
+export const DEFAULTS = Object.freeze({
+  gracefulStop: '30s',
+  maxDuration: '10m',
+  vus: 1,
+  iterations: 1,
+  httpTimeout: '60s',
+})
+
+const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http'] as const
+const HTTP_KEYS = ['headers', 'connections', 'timeout'] as const
+const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config'] as const
+const EXECUTOR_KEYS = {
+  'constant-vus': ['vus', 'duration'],
+  'per-vu-iterations': ['vus', 'iterations', 'maxDuration'],
+  concurrency: ['concurrency', 'maxDuration'],
+} as const
+const EXECUTORS = ['constant-vus', 'per-vu-iterations'] as const
+
+/**
+ * Checks a `loadTest()` options object and applies defaults. Runs when the test
+ * file is collected, so a mistake fails the file before any request is sent.
+ */
+export function resolveLoadTestOptions(testName: string, input: LoadTestOptions): ResolvedLoadTest {
+  const where = `loadTest("${testName}")`
+  const options = expectObject(input, `${where} options`, "{ scenarios: { main: { scenario, executor: 'constant-vus', vus: 10, duration: '30s' } } }")
+  expectKnownKeys(options, TOP_KEYS, `${where} options`)
+  const config = options.config === undefined ? {} : expectObject(options.config, `${where} config`, "{ userCount: 10 }")
+  const scenariosInput = expectObject(options.scenarios, `${where} scenarios`, "{ main: { scenario: browse, executor: 'constant-vus', vus: 10, duration: '30s' } }")
+  const scenarios = Object.entries(scenariosInput).map(([key, value]) => resolveScenario(`${where} scenarios.${key}`, key, value, config))
+  if (scenarios.length === 0) throw invalid(`${where} scenarios`, "at least one scenario, such as { main: { scenario: browse, executor: 'constant-vus', vus: 10, duration: '30s' } }", scenariosInput)
+
+  const http = options.http === undefined ? {} : expectObject(options.http, `${where} http`, "{ timeout: '10s' }")
+  expectKnownKeys(http, HTTP_KEYS, `${where} http`)
+  const maxVus = scenarios.reduce((sum, s) => sum + s.vus, 0)
+  return {
+    baseUrl: options.baseUrl === undefined ? undefined : resolveBaseUrl(`${where} baseUrl`, options.baseUrl),
+    scenarios,
+    thresholds: parseThresholds(options.thresholds ?? {}, (name) => BUILTIN_METRICS[name]),
+    http: {
+      headers: http.headers === undefined ? {} : expectStringRecord(http.headers, `${where} http.headers`, "{ authorization: 'Bearer …' }"),
+      connections: http.connections === undefined ? maxVus : expectInteger(http.connections, `${where} http.connections`, 1, 100),
+      timeoutMs: parseDuration(http.timeout ?? DEFAULTS.httpTimeout, `${where} http.timeout`),
+    },
+  }
+}
+
+function resolveScenario(where: string, key: string, input: unknown, baseConfig: Record<string, unknown>): ResolvedScenario {
+  const o = expectObject(input, where, "{ scenario: browse, executor: 'constant-vus', vus: 10, duration: '30s' }")
+  const scenario = o.scenario
+  if (!isScenario(scenario)) throw invalid(`${where}.scenario`, "a scenario made with scenario('name', async (s) => { … })", scenario)
+  let executor: ResolvedScenario['executor']
+  if (o.executor === undefined) {
+    if (o.concurrency === undefined) {
+      throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} needs an executor: write executor: 'constant-vus' (with vus and duration), executor: 'per-vu-iterations' (with vus and iterations), or concurrency: 10 (Chaperon's form).`)
+    }
+    executor = 'concurrency'
+  } else if ((EXECUTORS as readonly unknown[]).includes(o.executor)) {
+    executor = o.executor as ResolvedScenario['executor']
+  } else {
+    throw invalid(`${where}.executor`, `one of ${EXECUTORS.map((e) => `'${e}'`).join(', ')} (or leave it out and give concurrency: N)`, o.executor)
+  }
+  expectKnownKeys(o, [...COMMON_KEYS, ...EXECUTOR_KEYS[executor]], where)
+  const config = o.config === undefined ? baseConfig : deepMerge(baseConfig, expectObject(o.config, `${where}.config`, '{ userCount: 10 }'))
+  const common = {
+    key,
+    executor,
+    scenario,
+    gracefulStopMs: parseDuration(o.gracefulStop ?? DEFAULTS.gracefulStop, `${where}.gracefulStop`),
+    tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),
+    config: deepFreeze(cloneData(config, `${where}.config`)),
+  }
+  switch (executor) {
+    case 'constant-vus':
+      if (o.duration === undefined) throw invalid(`${where}.duration`, "a duration such as '30s' (constant-vus runs for a duration)", undefined)
+      return { ...common, vus: expectInteger(o.vus ?? DEFAULTS.vus, `${where}.vus`, 1, 10), iterations: Number.POSITIVE_INFINITY, durationMs: parseDuration(o.duration, `${where}.duration`) }
+    case 'per-vu-iterations':
+      return {
+        ...common,
+        vus: expectInteger(o.vus ?? DEFAULTS.vus, `${where}.vus`, 1, 10),
+        iterations: expectInteger(o.iterations ?? DEFAULTS.iterations, `${where}.iterations`, 1, 100),
+        durationMs: parseDuration(o.maxDuration ?? DEFAULTS.maxDuration, `${where}.maxDuration`),
+      }
+    case 'concurrency':
+      return { ...common, vus: expectInteger(o.concurrency, `${where}.concurrency`, 1, 100), iterations: 1, durationMs: parseDuration(o.maxDuration ?? DEFAULTS.maxDuration, `${where}.maxDuration`) }
+  }
+}
+
+/** Config is copied to every session (and later to worker threads), so it must be plain data. */
+function cloneData(config: Record<string, unknown>, where: string): Record<string, unknown> {
+  try {
+    return structuredClone(config)
+  } catch (error) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must hold plain data (objects, arrays, strings, numbers, booleans, dates); ${(error as Error).message}. Move functions into the scenario itself.`)
+  }
+}
+
+function resolveBaseUrl(where: string, value: unknown): URL {
+  if (typeof value === 'string' && URL.canParse(value)) {
+    const url = new URL(value)
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url
+  }
+  throw new ChaperonError('CHAPERON_INVALID_URL', `${where} must be an http(s) URL such as 'http://127.0.0.1:3000'; got ${JSON.stringify(value) ?? String(value)}.`)
+}
