@@ -1,0 +1,272 @@
+import { stripVTControlCharacters } from 'node:util'
+import { formatDuration } from '../core/duration.ts'
+import { createHistogram, type Histogram, toMillis } from '../core/histogram.ts'
+import type { LoadTestResult, Tags, ThresholdResult } from '../core/result.ts'
+import { aggregate, type Series, seriesFromResult } from '../core/series.ts'
+import type { Palette } from './colors.ts'
+
+/** Requests of one scenario and request name. Times are in milliseconds. */
+export interface HttpRow {
+  scenario: string
+  name: string
+  count: number
+  /** Requests per second over the whole test. */
+  rate: number
+  p50: number
+  p90: number
+  p95: number
+  p99: number
+  max: number
+  /** Requests counted as failed by `http_req_failed`. */
+  failures: number
+}
+
+/** Shown in place of a tag the series lacks. */
+const MISSING = '-'
+
+/** A row with its merged histogram, so a total row can merge further. */
+interface HttpGroup {
+  row: HttpRow
+  histogram: Histogram
+}
+
+/** Metrics the lines under the table read; only these are decoded for them. */
+const STAT_METRICS = new Set(['iterations', 'iteration_duration', 'checks', 'data_sent', 'data_received', 'vus'])
+
+/**
+ * One row per (scenario, name) of the `http_req_duration` series, sorted by
+ * scenario then name. Each row's histograms are merged before percentiles are
+ * read, because averaging per-status percentiles would be wrong; failures come
+ * from `http_req_failed` grouped the same way.
+ */
+export function httpRows(result: Pick<LoadTestResult, 'metrics' | 'durationMs'>): HttpRow[] {
+  return httpGroups(result).map((g) => g.row)
+}
+
+function httpGroups(result: Pick<LoadTestResult, 'metrics' | 'durationMs'>): HttpGroup[] {
+  const durations = groupBy(result.metrics, 'http_req_duration', rowKey)
+  const failed = groupBy(result.metrics, 'http_req_failed', rowKey)
+  const groups: HttpGroup[] = []
+  for (const [key, group] of durations) {
+    const [scenario = MISSING, name = MISSING] = key.split('\0')
+    const merged = aggregate(seriesFromResult({ metrics: group }), 'http_req_duration')
+    const failures = aggregate(seriesFromResult({ metrics: failed.get(key) ?? [] }), 'http_req_failed')
+    if (merged?.type !== 'trend') continue
+    // Summaries keep the exact max; a decoded histogram only knows its bucket's upper edge.
+    const max = Math.max(...group.map((s) => (s.type === 'trend' ? s.trend.max : 0)))
+    const row = toRow(scenario, name, merged.histogram, max, failures?.type === 'rate' ? failures.passes : 0, result.durationMs)
+    groups.push({ row, histogram: merged.histogram })
+  }
+  return groups.sort((a, b) => compare(a.row.scenario, b.row.scenario) || compare(a.row.name, b.row.name))
+}
+
+/**
+ * The end-of-test terminal summary of one load test: header, per-request table,
+ * iterations, checks, data, VUs, scenario errors and threshold verdicts. Pure:
+ * colours come from `palette`, so callers decide about TTYs and `NO_COLOR`.
+ * Ends with a newline.
+ */
+export function renderSummary(result: LoadTestResult, palette: Palette): string {
+  const series = seriesFromResult({ metrics: result.metrics.filter((m) => STAT_METRICS.has(m.metric)) })
+  const sections = [
+    header(result, palette),
+    httpTable(result, palette),
+    stats(series, result.durationMs, palette),
+    errors(result, palette),
+    thresholds(result.thresholds, palette),
+  ].filter((lines) => lines.length > 0)
+  return `${sections.map((lines) => lines.join('\n')).join('\n\n')}\n`
+}
+
+/** Milliseconds with about three significant digits: `0.42ms`, `12.3ms`, `148ms`, `1.24s`, `2m5s`. */
+export function formatMillis(ms: number): string {
+  if (ms === 0) return '0ms'
+  if (ms < 1) return `${ms.toFixed(2)}ms`
+  if (ms < 999.5) return `${ms.toPrecision(3)}ms`
+  if (ms < 59_950) return `${(ms / 1000).toPrecision(3)}s`
+  return formatDuration(ms)
+}
+
+/** Bytes in decimal units as k6 shows them: `512 B`, `1.23 kB`, `45.6 MB`. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let value = bytes
+  let unit = 0
+  while (value >= 999.5 && unit < units.length - 1) {
+    value /= 1000
+    unit++
+  }
+  return unit === 0 ? `${Math.round(value)} B` : `${value.toPrecision(3)} ${units[unit]}`
+}
+
+function header(result: LoadTestResult, p: Palette): string[] {
+  const status = result.status === 'passed' ? p.green('✓ passed') : p.red('✗ failed')
+  const lines = [`${p.bold(result.name)}  ${status}  ${p.dim(`in ${formatDuration(result.durationMs)}`)}`]
+  if (result.scenarios.length > 0) {
+    const list = result.scenarios.map((s) => `${p.cyan(s.name)} ${p.dim(`(${s.executor})`)}`)
+    lines.push(`  scenarios: ${list.join(', ')}`)
+  }
+  return lines
+}
+
+function httpTable(result: LoadTestResult, p: Palette): string[] {
+  const groups = httpGroups(result)
+  if (groups.length === 0) return [p.dim('  no HTTP requests')]
+  const cells = groups.map((g) => rowCells(g.row, p))
+  if (groups.length > 1) {
+    const all = createHistogram()
+    for (const g of groups) all.add(g.histogram)
+    const max = Math.max(...groups.map((g) => g.row.max))
+    const failures = groups.reduce((sum, g) => sum + g.row.failures, 0)
+    cells.push(rowCells(toRow('total', '', all, max, failures, result.durationMs), p).map((c, i) => (i === 0 ? p.bold(c) : c)))
+  }
+  const head = ['scenario', 'name', 'count', 'req/s', 'p50', 'p90', 'p95', 'p99', 'max', 'failures'].map(p.dim)
+  return table([head, ...cells], 2)
+}
+
+function rowCells(r: HttpRow, p: Palette): string[] {
+  const failures = r.failures === 0 ? p.dim('0') : p.red(`${r.failures} (${percent(r.failures, r.count)})`)
+  return [
+    p.cyan(r.scenario),
+    r.name,
+    String(r.count),
+    formatRate(r.rate),
+    ...[r.p50, r.p90, r.p95, r.p99, r.max].map(formatMillis),
+    failures,
+  ]
+}
+
+function stats(series: readonly Series[], durationMs: number, p: Palette): string[] {
+  const lines: [string, string][] = []
+  const iterations = aggregate(series, 'iterations')
+  const iterationDuration = aggregate(series, 'iteration_duration')
+  if (iterations?.type === 'counter' || iterationDuration?.type === 'trend') {
+    const count = iterations?.type === 'counter' ? iterations.value : 0
+    let line = `${count}  ${p.dim(`${formatRate(perSecond(count, durationMs))}/s`)}`
+    if (iterationDuration?.type === 'trend' && iterationDuration.histogram.totalCount > 0) {
+      const at = (q: number) => formatMillis(toMillis(iterationDuration.histogram.getValueAtPercentile(q)))
+      line += `  p50=${at(50)} p95=${at(95)}`
+    }
+    lines.push(['iterations', line])
+  }
+  const checks = aggregate(series, 'checks')
+  const failedChecks: string[] = []
+  if (checks?.type === 'rate' && checks.total > 0) {
+    const text = `${percent(checks.passes, checks.total)}  ${checks.passes}/${checks.total} passed`
+    lines.push(['checks', checks.passes === checks.total ? p.green(text) : p.yellow(text)])
+    const byName = [...groupBy(series, 'checks', (tags) => tags['check'] ?? MISSING)].sort((a, b) => compare(a[0], b[0]))
+    for (const [name, group] of byName) {
+      const agg = aggregate(group, 'checks')
+      if (agg?.type !== 'rate' || agg.passes === agg.total) continue
+      failedChecks.push(`    ${p.red('✗')} ${name}  ${p.dim(`${agg.total - agg.passes}/${agg.total} failed`)}`)
+    }
+  }
+  for (const metric of ['data_sent', 'data_received']) {
+    const agg = aggregate(series, metric)
+    if (agg?.type !== 'counter') continue
+    lines.push([metric, `${formatBytes(agg.value)}  ${p.dim(`${formatBytes(perSecond(agg.value, durationMs))}/s`)}`])
+  }
+  const vus = aggregate(series, 'vus')
+  if (vus?.type === 'gauge') lines.push(['vus', `max ${vus.max}`])
+  if (lines.length === 0) return []
+  const width = Math.max(...lines.map(([label]) => label.length))
+  const out = lines.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`)
+  // Failed checks go right under the checks line they explain.
+  const checksAt = lines.findIndex(([label]) => label === 'checks')
+  if (checksAt >= 0) out.splice(checksAt + 1, 0, ...failedChecks)
+  return out
+}
+
+function errors(result: LoadTestResult, p: Palette): string[] {
+  const byMessage = new Map<string, number>()
+  for (const e of result.errors) {
+    // Only the first line: stack-like messages would break the summary's layout.
+    const message = e.message.split('\n', 1)[0] ?? ''
+    byMessage.set(message, (byMessage.get(message) ?? 0) + e.count)
+  }
+  if (byMessage.size === 0) return []
+  const sorted = [...byMessage].sort((a, b) => b[1] - a[1] || compare(a[0], b[0]))
+  return [`  ${p.red('errors')}`, ...sorted.map(([message, count]) => `    ${p.red(`${count}×`)} ${message}`)]
+}
+
+function thresholds(list: readonly ThresholdResult[], p: Palette): string[] {
+  if (list.length === 0) return []
+  // Keep the order thresholds were declared in, but put each metric key's lines together.
+  const byKey = new Map<string, ThresholdResult[]>()
+  for (const t of list) {
+    const group = byKey.get(t.key)
+    if (group === undefined) byKey.set(t.key, [t])
+    else group.push(t)
+  }
+  const width = Math.max(...list.map((t) => t.key.length))
+  const lines = [...byKey.values()].flat().map((t) => {
+    const mark = t.ok ? p.green('✓') : p.red('✗')
+    return `    ${mark} ${t.key.padEnd(width)}  '${t.expression}' ${t.ok ? t.display : p.red(t.display)}`
+  })
+  return [`  ${p.bold('thresholds')}`, ...lines]
+}
+
+function toRow(scenario: string, name: string, h: Histogram, max: number, failures: number, durationMs: number): HttpRow {
+  const at = (q: number) => (h.totalCount === 0 ? 0 : toMillis(h.getValueAtPercentile(q)))
+  return {
+    scenario,
+    name,
+    count: h.totalCount,
+    rate: perSecond(h.totalCount, durationMs),
+    p50: at(50),
+    p90: at(90),
+    p95: at(95),
+    p99: at(99),
+    max,
+    failures,
+  }
+}
+
+function rowKey(tags: Tags): string {
+  return `${tags['scenario'] ?? MISSING}\0${tags['name'] ?? MISSING}`
+}
+
+function groupBy<S extends { metric: string; tags: Tags }>(series: readonly S[], metric: string, keyOf: (tags: Tags) => string): Map<string, S[]> {
+  const groups = new Map<string, S[]>()
+  for (const s of series) {
+    if (s.metric !== metric) continue
+    const key = keyOf(s.tags)
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, [s])
+    else group.push(s)
+  }
+  return groups
+}
+
+/** Text in the first `leftColumns` columns is left-aligned, numbers after them right-aligned; widths ignore ANSI codes. */
+function table(rows: readonly string[][], leftColumns: number): string[] {
+  const widths: number[] = []
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))))
+  return rows.map((row) => {
+    const cells = row.map((cell, i) => {
+      const pad = ' '.repeat((widths[i] ?? 0) - visibleLength(cell))
+      return i < leftColumns ? cell + pad : pad + cell
+    })
+    return `  ${cells.join('  ')}`.trimEnd()
+  })
+}
+
+function visibleLength(text: string): number {
+  return stripVTControlCharacters(text).length
+}
+
+function perSecond(amount: number, durationMs: number): number {
+  return durationMs > 0 ? (amount / durationMs) * 1000 : 0
+}
+
+function formatRate(rate: number): string {
+  return rate < 10 ? rate.toFixed(2) : rate < 1000 ? rate.toFixed(1) : String(Math.round(rate))
+}
+
+function percent(part: number, total: number): string {
+  return `${total === 0 ? '0.00' : ((part / total) * 100).toFixed(2)}%`
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}

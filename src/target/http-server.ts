@@ -1,0 +1,292 @@
+/**
+ * chaperon's bundled target server: a programmable HTTP/1.1 service to point
+ * load tests, examples and integration tests at. Node built-ins only. It is
+ * compiled with the package so the load project's global setup can start it;
+ * `fixtures/servers/http.ts` runs it on its own (`npm run target`).
+ *
+ * Routes (query parameters steer the behaviour):
+ *
+ *   GET  /, /health             200 text "ok"
+ *   GET  /products              200 JSON array of 10 products {id, name, price}
+ *   GET  /products/:id          200 JSON product, or 404
+ *   POST /cart                  JSON body → 201 {ok: true, items: n}; n counts the items in
+ *                               the cart named by the `cart` cookie (set on the first call)
+ *   GET  /delay?ms=N            200 after N ms; ?min=A&max=B waits uniformly in [A, B] (≤ 60 s)
+ *   ANY  /status/:code          that status, body `?body=` or the reason phrase; codes
+ *                               outside 200–599 are clamped into that range
+ *   GET  /bytes/:n              n bytes of application/octet-stream (n ≤ 50 MiB)
+ *   GET  /json?size=N           {items: [...]} with N items (default 10, N ≤ 100 000)
+ *   ANY  /echo                  JSON {method, path, query, headers, body}
+ *   GET  /set-cookie?name=a&value=b   sets cookie a=b (Path=/)
+ *   GET  /cookies               JSON {cookies: {name: value}} as received
+ *   ANY  /reset                 resets the connection before any response byte
+ *   ANY  /hang                  never answers; the socket is destroyed by close()
+ *   anything else               404
+ *
+ * GET routes answer HEAD too and 405 to other methods. Bad parameters answer
+ * 400 with a message saying what to send instead.
+ */
+import { createServer, STATUS_CODES } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+
+/** Where {@link startTargetServer} listens. */
+export interface TargetServerOptions {
+  /** @default 0 (a free port) */
+  port?: number
+  /** @default '127.0.0.1' */
+  host?: string
+}
+
+/** A running target server. */
+export interface TargetServer {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+  url: string
+  port: number
+  /** Stops listening and destroys every open socket, hung requests included. */
+  close(): Promise<void>
+}
+
+const MAX_DELAY_MS = 60_000
+const MAX_BYTES = 50 * 1024 * 1024
+const MAX_JSON_ITEMS = 100_000
+const MAX_BODY_BYTES = 10 * 1024 * 1024
+// Load tests open many sessions, each with its own cart; the oldest are dropped.
+const MAX_CARTS = 10_000
+
+const PRODUCTS = Array.from({ length: 10 }, (_, i) => ({
+  id: i + 1,
+  name: `Product ${i + 1}`,
+  price: Math.round((4.99 + i * 7.5) * 100) / 100,
+}))
+const PRODUCTS_JSON = JSON.stringify(PRODUCTS)
+// One shared chunk, so /bytes/50000000 streams instead of allocating 50 MB.
+const FILLER = Buffer.alloc(64 * 1024, 'chaperon-')
+
+class BadRequest extends Error {}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
+  res.end(body)
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), 'application/json')
+}
+
+function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
+  const raw = query.get(name)
+  if (raw === null) return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 0 || n > max) {
+    throw new BadRequest(`${name} must be an integer from 0 to ${max}, got '${raw}'`)
+  }
+  return n
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {}
+  for (const pair of (header ?? '').split(';')) {
+    const eq = pair.indexOf('=')
+    if (eq <= 0) continue
+    const value = pair.slice(eq + 1).trim()
+    try {
+      cookies[pair.slice(0, eq).trim()] = decodeURIComponent(value)
+    } catch {
+      cookies[pair.slice(0, eq).trim()] = value
+    }
+  }
+  return cookies
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > MAX_BODY_BYTES) throw new BadRequest(`request body must be at most ${MAX_BODY_BYTES} bytes`)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
+function delay(res: ServerResponse, query: URLSearchParams): void {
+  let ms: number
+  if (query.has('ms')) {
+    ms = intParam(query, 'ms', 0, MAX_DELAY_MS)
+  } else {
+    const min = intParam(query, 'min', 0, MAX_DELAY_MS)
+    const max = intParam(query, 'max', min, MAX_DELAY_MS)
+    if (max < min) throw new BadRequest(`max (${max}) must not be below min (${min})`)
+    ms = min + Math.random() * (max - min)
+  }
+  // A client that gives up must not leave a timer holding the process open.
+  const timer = setTimeout(() => send(res, 200, `waited ${Math.round(ms)} ms`), ms)
+  res.on('close', () => clearTimeout(timer))
+}
+
+function status(res: ServerResponse, rawCode: string, query: URLSearchParams): void {
+  const parsed = Number(rawCode)
+  if (!Number.isInteger(parsed)) throw new BadRequest(`status must be an integer from 200 to 599, got '${rawCode}'`)
+  const code = Math.min(599, Math.max(200, parsed))
+  // 204 and 304 may not carry a body (RFC 9110), so ?body= is ignored for them.
+  if (code === 204 || code === 304) {
+    res.writeHead(code)
+    res.end()
+    return
+  }
+  send(res, code, query.get('body') ?? STATUS_CODES[code] ?? String(code))
+}
+
+function bytes(res: ServerResponse, rawCount: string): void {
+  const n = Number(rawCount)
+  if (!Number.isInteger(n) || n < 0 || n > MAX_BYTES) {
+    throw new BadRequest(`n must be an integer from 0 to ${MAX_BYTES}, got '${rawCount}'`)
+  }
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': n })
+  let left = n
+  const pump = (): void => {
+    while (left > 0) {
+      const chunk = FILLER.subarray(0, Math.min(left, FILLER.length))
+      left -= chunk.length
+      if (!res.write(chunk)) {
+        res.once('drain', pump)
+        return
+      }
+    }
+    res.end()
+  }
+  pump()
+}
+
+function createCarts() {
+  const carts = new Map<string, number>()
+  let nextId = 1
+  return async function cart(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      JSON.parse(await readBody(req))
+    } catch (error) {
+      if (error instanceof BadRequest) throw error
+      throw new BadRequest('POST /cart expects a JSON body, e.g. {"id": 1}')
+    }
+    let id = parseCookies(req.headers.cookie).cart
+    if (id === undefined || !carts.has(id)) {
+      id = String(nextId++)
+      res.setHeader('set-cookie', `cart=${id}; Path=/; HttpOnly`)
+    }
+    const items = (carts.get(id) ?? 0) + 1
+    carts.delete(id)
+    carts.set(id, items)
+    if (carts.size > MAX_CARTS) carts.delete(carts.keys().next().value as string)
+    sendJson(res, 201, { ok: true, items })
+  }
+}
+
+async function echo(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const body = await readBody(req)
+  sendJson(res, 200, {
+    method: req.method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: req.headers,
+    body,
+  })
+}
+
+function setCookie(res: ServerResponse, query: URLSearchParams): void {
+  const name = query.get('name') ?? ''
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    throw new BadRequest(`name must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got '${name}'`)
+  }
+  const value = query.get('value') ?? ''
+  res.setHeader('set-cookie', `${name}=${encodeURIComponent(value)}; Path=/`)
+  sendJson(res, 200, { name, value })
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader('allow', allow)
+  send(res, 405, `use ${allow}`)
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
+
+function createHandler(): Handler {
+  const cart = createCarts()
+  return async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://target.invalid')
+    const path = url.pathname
+    const query = url.searchParams
+    const [, first = '', second, extra] = path.split('/')
+    if (path === '/echo') return echo(req, res, url)
+    if (path === '/reset') return void req.socket.resetAndDestroy()
+    if (path === '/hang') return
+    if (first === 'status' && second !== undefined && extra === undefined) return status(res, second, query)
+    if (path === '/cart') return req.method === 'POST' ? cart(req, res) : methodNotAllowed(res, 'POST')
+
+    const isGetRoute = ['', 'health', 'products', 'delay', 'bytes', 'json', 'set-cookie', 'cookies'].includes(first)
+    if (!isGetRoute) return send(res, 404, `no route for ${path}`)
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD')
+    if (path === '/' || path === '/health') return send(res, 200, 'ok')
+    if (path === '/products') return send(res, 200, PRODUCTS_JSON, 'application/json')
+    if (first === 'products' && second !== undefined && extra === undefined) {
+      const product = PRODUCTS.find((p) => String(p.id) === second)
+      return product ? sendJson(res, 200, product) : sendJson(res, 404, { error: `no product ${second}` })
+    }
+    if (path === '/delay') return delay(res, query)
+    if (first === 'bytes' && second !== undefined && extra === undefined) return bytes(res, second)
+    if (path === '/json') {
+      const size = intParam(query, 'size', 10, MAX_JSON_ITEMS)
+      return sendJson(res, 200, { items: Array.from({ length: size }, (_, i) => ({ id: i + 1, name: `item ${i + 1}`, value: i })) })
+    }
+    if (path === '/set-cookie') return setCookie(res, query)
+    if (path === '/cookies') return sendJson(res, 200, { cookies: parseCookies(req.headers.cookie) })
+    send(res, 404, `no route for ${path}`)
+  }
+}
+
+/**
+ * Starts the target server on 127.0.0.1 and a free port unless told otherwise.
+ * @example
+ * const target = await startTargetServer()
+ * await fetch(`${target.url}/products`)
+ * await target.close()
+ */
+export async function startTargetServer(options: TargetServerOptions = {}): Promise<TargetServer> {
+  const handle = createHandler()
+  // Tracked by hand because closeAllConnections() misses sockets still sending their request.
+  const sockets = new Set<Socket>()
+  const server = createServer((req, res) => {
+    Promise.resolve(handle(req, res)).catch((error: unknown) => {
+      if (res.headersSent) return void res.destroy()
+      if (error instanceof BadRequest) return send(res, 400, error.message)
+      send(res, 500, error instanceof Error ? error.message : String(error))
+    })
+  })
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+  const host = options.host ?? '127.0.0.1'
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject)
+      resolveListen()
+    })
+  })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('target server has no TCP address')
+  const urlHost = host.includes(':') ? `[${host}]` : host
+  let closing: Promise<void> | undefined
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    close() {
+      closing ??= new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose())
+        for (const socket of sockets) socket.destroy()
+      })
+      return closing
+    },
+  }
+}

@@ -1,0 +1,209 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTargetServer } from '../../fixtures/servers/http.ts'
+import type { LoadTestResult, SeriesResult } from '../../src/core/result.ts'
+import { VERSION } from '../../src/core/version.ts'
+import type { LoadTestOptions } from '../../src/runtime/options.ts'
+import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
+import { runLoadTest } from '../../src/runtime/run.ts'
+import { type ScenarioFn, scenario } from '../../src/runtime/scenario.ts'
+
+let target: Awaited<ReturnType<typeof startTargetServer>>
+beforeAll(async () => {
+  target = await startTargetServer()
+})
+afterAll(() => target.close())
+
+function run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> {
+  return runLoadTest('t', resolveLoadTestOptions('t', { baseUrl: target.url, ...options }))
+}
+
+function once(fn: ScenarioFn, vus = 1, iterations = 1): LoadTestOptions['scenarios'] {
+  return { main: { scenario: scenario('s', fn), executor: 'per-vu-iterations', vus, iterations } }
+}
+
+/** Sum of a counter (or a rate's total / passes) over the series matching `tags`. */
+function total(result: LoadTestResult, metric: string, tags: Record<string, string> = {}, field: 'value' | 'passes' | 'total' = 'value'): number {
+  let n = 0
+  for (const m of result.metrics) {
+    if (m.metric !== metric || !Object.entries(tags).every(([k, v]) => m.tags[k] === v)) continue
+    if (m.type === 'counter' && field === 'value') n += m.value
+    else if (m.type === 'rate' && field !== 'value') n += m[field]
+    else if (m.type === 'trend') n += m.trend.count
+  }
+  return n
+}
+
+function series(result: LoadTestResult, metric: string): SeriesResult[] {
+  return result.metrics.filter((m) => m.metric === metric)
+}
+
+describe('runtime against the fixture server', () => {
+  it('counts requests, iterations and checks exactly', async () => {
+    const result = await run({
+      scenarios: once(
+        async (s) => {
+          await s.get('/products', { check: { 'is 200': (r) => r.status === 200, 'is 404': (r) => r.status === 404 } })
+          await s.post('/cart', { json: { id: 1 }, expect: 201 })
+        },
+        5,
+        20,
+      ),
+    })
+    expect(total(result, 'http_reqs')).toBe(200)
+    expect(total(result, 'http_reqs', { name: 'GET /products', method: 'GET', status: '200' })).toBe(100)
+    expect(total(result, 'http_reqs', { name: 'POST /cart', method: 'POST', status: '201' })).toBe(100)
+    expect(total(result, 'http_req_duration')).toBe(200)
+    expect(total(result, 'iterations', { scenario: 'main' })).toBe(100)
+    expect(total(result, 'iteration_duration')).toBe(100)
+    expect(total(result, 'http_req_failed', {}, 'passes')).toBe(0)
+    expect(total(result, 'checks', { check: 'is 200' }, 'passes')).toBe(100)
+    expect(total(result, 'checks', { check: 'is 404' }, 'passes')).toBe(0)
+    expect(total(result, 'checks', {}, 'total')).toBe(200)
+    expect(total(result, 'data_sent')).toBeGreaterThan(200 * 50)
+    expect(total(result, 'data_received')).toBeGreaterThan(100 * 200)
+    expect(series(result, 'vus_max')[0]).toMatchObject({ value: 5 })
+    expect(series(result, 'vus')[0]).toMatchObject({ max: 5 })
+  })
+
+  it('records unexpected statuses as failed requests, honouring expect', async () => {
+    const result = await run({
+      scenarios: once(async (s) => {
+        await s.get('/status/500')
+        await s.get('/status/404', { expect: 404 })
+        await s.get('/status/302')
+      }, 2, 3),
+    })
+    expect(total(result, 'http_req_failed', { status: '500', expected_response: 'false' }, 'passes')).toBe(6)
+    expect(total(result, 'http_req_failed', { status: '404', expected_response: 'true' }, 'passes')).toBe(0)
+    expect(total(result, 'http_req_failed', { status: '302' }, 'passes')).toBe(0)
+    expect(total(result, 'http_req_failed', {}, 'total')).toBe(18)
+  })
+
+  it('turns refused connections, resets and timeouts into failed requests with error codes', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const deadPort = (closed.address() as AddressInfo).port
+    await new Promise((resolve) => closed.close(resolve))
+
+    const seen: Array<[number, string | undefined]> = []
+    const result = await run({
+      scenarios: once(async (s) => {
+        for (const r of [
+          await s.get(`http://127.0.0.1:${deadPort}/`, { name: 'refused' }),
+          await s.get('/reset'),
+          await s.get('/hang', { timeout: '200ms' }),
+        ]) seen.push([r.status, r.error])
+      }, 1, 2),
+    })
+    expect(seen.slice(0, 3)).toEqual([
+      [0, 'ECONNREFUSED'],
+      [0, expect.stringMatching(/^(ECONNRESET|UND_ERR_SOCKET)$/)],
+      [0, 'UND_ERR_HEADERS_TIMEOUT'],
+    ])
+    expect(total(result, 'http_reqs')).toBe(6)
+    expect(total(result, 'http_req_failed', {}, 'passes')).toBe(6)
+    expect(total(result, 'http_reqs', { name: 'refused', error_code: 'ECONNREFUSED', status: '0' })).toBe(2)
+    expect(total(result, 'http_reqs', { name: 'GET /hang', error_code: 'UND_ERR_HEADERS_TIMEOUT' })).toBe(2)
+    expect(total(result, 'iterations')).toBe(2)
+  })
+
+  it('tags requests by name without the query string, plus request and scenario tags', async () => {
+    const result = await run({
+      scenarios: {
+        tagged: {
+          scenario: scenario('s', async (s) => {
+            await s.get('/delay?ms=1', { tags: { kind: 'slow' } })
+          }),
+          executor: 'per-vu-iterations',
+          tags: { team: 'checkout' },
+        },
+      },
+    })
+    const [duration] = series(result, 'http_req_duration')
+    expect(duration?.tags).toEqual({ expected_response: 'true', kind: 'slow', method: 'GET', name: 'GET /delay', scenario: 'tagged', status: '200', team: 'checkout' })
+  })
+
+  it('sends the default user agent and headers, with per-request headers winning', async () => {
+    let echoed: { headers: Record<string, string> } | undefined
+    await run({
+      http: { headers: { 'X-Suite': 'load', 'X-Over': 'suite' } },
+      scenarios: once(async (s) => {
+        echoed = (await s.get('/echo', { headers: { 'x-over': 'request' } })).json()
+      }),
+    })
+    expect(echoed?.headers).toMatchObject({ 'user-agent': `chaperon/${VERSION}`, 'x-suite': 'load', 'x-over': 'request' })
+  })
+
+  it('runs constant-vus for its duration and Chaperon concurrency once per session', async () => {
+    const result = await run({
+      scenarios: {
+        steady: { scenario: scenario('s', (s) => s.get('/delay?ms=20').then(() => {})), executor: 'constant-vus', vus: 3, duration: '1s' },
+        burst: { scenario: scenario('b', (s) => s.get('/').then(() => {})), concurrency: 7 },
+      },
+    })
+    expect(result.durationMs).toBeGreaterThanOrEqual(950)
+    expect(result.durationMs).toBeLessThan(10_000)
+    // 3 VUs doing ~20 ms requests for a second: far more than a handful, far fewer than unbounded.
+    expect(total(result, 'iterations', { scenario: 'steady' })).toBeGreaterThan(20)
+    expect(total(result, 'iterations', { scenario: 'steady' })).toBeLessThan(200)
+    expect(total(result, 'iterations', { scenario: 'burst' })).toBe(7)
+  })
+
+  it('cuts off iterations after the graceful stop without counting them', async () => {
+    const started = performance.now()
+    const result = await run({
+      scenarios: {
+        slow: {
+          scenario: scenario('s', async (s) => {
+            await s.get('/')
+            await s.get('/hang')
+          }),
+          executor: 'constant-vus',
+          vus: 2,
+          duration: '200ms',
+          gracefulStop: '100ms',
+        },
+      },
+    })
+    expect(performance.now() - started).toBeLessThan(5000)
+    expect(total(result, 'iterations')).toBe(0)
+    // The first request of each VU completed; the cut-off /hang requests are not counted as failures of the target.
+    expect(total(result, 'http_reqs', { name: 'GET /' })).toBe(2)
+    expect(total(result, 'http_reqs', { name: 'GET /hang' })).toBe(0)
+  })
+
+  it('counts errors thrown by scenario code, grouped by message, and carries on', async () => {
+    const result = await run({
+      scenarios: once(async (s) => {
+        await s.get('/')
+        if (s.iteration % 2 === 0) throw new Error('boom')
+      }, 2, 5),
+    })
+    expect(result.errors).toEqual([{ scenario: 'main', message: 'Error: boom', count: 6 }])
+    expect(total(result, 'iterations')).toBe(10)
+    expect(total(result, 'http_reqs')).toBe(10)
+  })
+
+  it('caps connections per origin', async () => {
+    const sockets = new Set<unknown>()
+    const server = createServer((_req, res) => setTimeout(() => res.end('ok'), 5))
+    server.on('connection', (socket) => sockets.add(socket))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const result = await run({
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        http: { connections: 2 },
+        scenarios: once(async (s) => {
+          await s.get('/')
+        }, 10, 5),
+      })
+      expect(total(result, 'http_reqs', { status: '200' })).toBe(50)
+      expect(sockets.size).toBe(2)
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+})

@@ -1,0 +1,168 @@
+import { connect } from 'node:net'
+import { once } from 'node:events'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startTargetServer } from '../../fixtures/servers/http.ts'
+import type { TargetServer } from '../../fixtures/servers/http.ts'
+
+let target: TargetServer
+
+beforeAll(async () => {
+  target = await startTargetServer()
+})
+
+afterAll(async () => {
+  await target.close()
+})
+
+function get(path: string, init?: RequestInit): Promise<Response> {
+  return fetch(`${target.url}${path}`, init)
+}
+
+async function elapsedMs(path: string): Promise<number> {
+  const start = performance.now()
+  const res = await get(path)
+  await res.text()
+  expect(res.status).toBe(200)
+  return performance.now() - start
+}
+
+describe('target server', () => {
+  it('binds 127.0.0.1 on a free port', () => {
+    expect(target.port).toBeGreaterThan(0)
+    expect(target.url).toBe(`http://127.0.0.1:${target.port}`)
+  })
+
+  it('answers / and /health', async () => {
+    for (const path of ['/', '/health']) {
+      const res = await get(path)
+      expect(res.status).toBe(200)
+      expect(await res.text()).toBe('ok')
+    }
+  })
+
+  it('lists products and finds one by id', async () => {
+    const list = (await (await get('/products')).json()) as { id: number; name: string; price: number }[]
+    expect(list).toHaveLength(10)
+    expect(list[0]).toEqual({ id: 1, name: expect.any(String), price: expect.any(Number) })
+
+    const one = await get('/products/3')
+    expect(await one.json()).toMatchObject({ id: 3 })
+    expect((await get('/products/99')).status).toBe(404)
+  })
+
+  it('counts cart items per cart cookie', async () => {
+    const post = (cookie?: string) =>
+      get('/cart', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+        body: JSON.stringify({ id: 1 }),
+      })
+    const first = await post()
+    expect(first.status).toBe(201)
+    expect(await first.json()).toEqual({ ok: true, items: 1 })
+    const cookie = first.headers.getSetCookie()[0]?.split(';')[0]
+    expect(cookie).toMatch(/^cart=/)
+
+    const second = await post(cookie)
+    expect(await second.json()).toEqual({ ok: true, items: 2 })
+    expect((await get('/cart', { method: 'POST', body: 'not json' })).status).toBe(400)
+    expect((await get('/cart')).status).toBe(405)
+  })
+
+  it('delays by a fixed or a random time', async () => {
+    const fixed = await elapsedMs('/delay?ms=200')
+    expect(fixed).toBeGreaterThanOrEqual(190)
+    expect(fixed).toBeLessThan(5_000)
+
+    const random = await elapsedMs('/delay?min=50&max=100')
+    expect(random).toBeGreaterThanOrEqual(45)
+    expect(random).toBeLessThan(5_000)
+
+    expect((await get('/delay?ms=-1')).status).toBe(400)
+    expect((await get('/delay?min=100&max=50')).status).toBe(400)
+  })
+
+  it('answers the status asked for, clamped to 200–599', async () => {
+    expect((await get('/status/503')).status).toBe(503)
+    expect((await get('/status/204')).status).toBe(204)
+    const teapot = await get('/status/418?body=short%20and%20stout')
+    expect(teapot.status).toBe(418)
+    expect(await teapot.text()).toBe('short and stout')
+    expect((await get('/status/100')).status).toBe(200)
+    expect((await get('/status/999')).status).toBe(599)
+    expect((await get('/status/abc')).status).toBe(400)
+  })
+
+  it('sends exactly n bytes', async () => {
+    for (const n of [0, 1, 100_000]) {
+      const res = await get(`/bytes/${n}`)
+      expect(res.headers.get('content-length')).toBe(String(n))
+      expect((await res.arrayBuffer()).byteLength).toBe(n)
+    }
+    expect((await get(`/bytes/${60 * 1024 * 1024}`)).status).toBe(400)
+  })
+
+  it('builds a JSON document of the asked size', async () => {
+    const body = (await (await get('/json?size=25')).json()) as { items: unknown[] }
+    expect(body.items).toHaveLength(25)
+    expect(((await (await get('/json')).json()) as { items: unknown[] }).items).toHaveLength(10)
+  })
+
+  it('echoes method, path, query, headers and body', async () => {
+    const res = await get('/echo?a=1&b=two', { method: 'PUT', headers: { 'x-test': 'yes' }, body: 'hello' })
+    expect(await res.json()).toMatchObject({
+      method: 'PUT',
+      path: '/echo',
+      query: { a: '1', b: 'two' },
+      headers: { 'x-test': 'yes' },
+      body: 'hello',
+    })
+  })
+
+  it('sets a cookie and reports the cookies it receives', async () => {
+    const set = await get('/set-cookie?name=flavour&value=oat%20meal')
+    expect(set.headers.getSetCookie()).toEqual(['flavour=oat%20meal; Path=/'])
+
+    const res = await get('/cookies', { headers: { cookie: 'flavour=oat%20meal; size=2' } })
+    expect(await res.json()).toEqual({ cookies: { flavour: 'oat meal', size: '2' } })
+    expect((await get('/set-cookie?name=bad%20name')).status).toBe(400)
+  })
+
+  it('resets the connection on /reset', async () => {
+    await expect(get('/reset')).rejects.toThrow(TypeError)
+  })
+
+  it('never answers /hang', async () => {
+    await expect(get('/hang', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' })
+  })
+
+  it('answers 404 for unknown paths', async () => {
+    expect((await get('/nowhere')).status).toBe(404)
+    expect((await get('/products/1/extra')).status).toBe(404)
+  })
+})
+
+describe('target server close()', () => {
+  it('returns while requests hang, destroying their sockets', async () => {
+    const server = await startTargetServer()
+    const hungFetch = fetch(`${server.url}/hang`).then(
+      () => 'answered',
+      () => 'failed',
+    )
+    // A raw socket that has been answered once and then sent a hanging request,
+    // so the server has certainly seen the connection before close() runs.
+    const socket = connect(server.port, '127.0.0.1')
+    // Destroying a socket can reach the client as a reset; only its closing matters here.
+    socket.on('error', () => {})
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n')
+    await once(socket, 'data')
+    socket.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n')
+    const socketClosed = new Promise((resolve) => socket.on('close', resolve))
+
+    const start = performance.now()
+    await server.close()
+    expect(performance.now() - start).toBeLessThan(2_000)
+    await socketClosed
+    expect(await hungFetch).toBe('failed')
+  })
+})

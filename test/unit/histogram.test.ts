@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { createHistogram, decodeHistogram, encodeHistogram, HIGHEST_TRACKABLE_US, recordMicros, summarize } from '../../src/core/histogram.ts'
+import { aggregate, seriesFromResult, type Series } from '../../src/core/series.ts'
+
+describe('histograms', () => {
+  it('records integer microseconds and reads percentiles within 3 significant digits', () => {
+    const h = createHistogram()
+    for (let ms = 1; ms <= 1000; ms++) recordMicros(h, ms * 1000)
+    const s = summarize(h)
+    expect(s.count).toBe(1000)
+    expect(s.min).toBeCloseTo(1, 2)
+    expect(s.max).toBeCloseTo(1000, 0)
+    expect(s.mean).toBeCloseTo(500.5, 0)
+    for (const [key, expected] of [['p50', 500], ['p90', 900], ['p99', 990], ['p99.9', 999]] as const) {
+      expect(Math.abs(s.percentiles[key]! - expected) / expected).toBeLessThan(0.001)
+    }
+  })
+
+  it('rounds fractions and clamps values outside the trackable range instead of throwing', () => {
+    const h = createHistogram()
+    recordMicros(h, 0.4)
+    recordMicros(h, -5)
+    recordMicros(h, HIGHEST_TRACKABLE_US * 10)
+    expect(h.totalCount).toBe(3)
+    expect(h.getValueAtPercentile(0)).toBe(0)
+    expect(h.maxValue).toBeGreaterThanOrEqual(HIGHEST_TRACKABLE_US * 0.999)
+  })
+
+  it('summarises an empty histogram as zeros', () => {
+    const s = summarize(createHistogram())
+    expect(s).toMatchObject({ count: 0, min: 0, max: 0, mean: 0, stdev: 0 })
+    expect(s.percentiles.p99).toBe(0)
+  })
+
+  it('survives encoding and merges exactly: merged percentiles equal one histogram fed every sample', () => {
+    const a = createHistogram()
+    const b = createHistogram()
+    const all = createHistogram()
+    for (let i = 0; i < 5000; i++) {
+      const v = Math.floor(((i * 7919) % 100_000) + 100)
+      recordMicros(i % 3 === 0 ? a : b, v)
+      recordMicros(all, v)
+    }
+    const series: Series[] = [
+      { metric: 'http_req_duration', type: 'trend', tags: { name: 'a' }, histogram: decodeHistogram(encodeHistogram(a)) },
+      { metric: 'http_req_duration', type: 'trend', tags: { name: 'b' }, histogram: decodeHistogram(encodeHistogram(b)) },
+    ]
+    const merged = aggregate(series, 'http_req_duration')
+    expect(merged?.type).toBe('trend')
+    if (merged?.type !== 'trend') return
+    expect(merged.histogram.totalCount).toBe(5000)
+    for (const p of [50, 90, 99, 99.9, 100]) expect(merged.histogram.getValueAtPercentile(p)).toBe(all.getValueAtPercentile(p))
+  })
+
+  it('aggregates only the series whose tags match the filter', () => {
+    const series = seriesFromResult({
+      metrics: [
+        { metric: 'http_reqs', type: 'counter', tags: { name: 'a', status: '200' }, value: 3 },
+        { metric: 'http_reqs', type: 'counter', tags: { name: 'a', status: '500' }, value: 2 },
+        { metric: 'http_reqs', type: 'counter', tags: { name: 'b', status: '200' }, value: 7 },
+        { metric: 'http_req_failed', type: 'rate', tags: { name: 'a' }, passes: 1, total: 4 },
+        { metric: 'http_req_failed', type: 'rate', tags: { name: 'b' }, passes: 3, total: 4 },
+      ],
+    })
+    expect(aggregate(series, 'http_reqs', { name: 'a' })).toEqual({ type: 'counter', value: 5 })
+    expect(aggregate(series, 'http_reqs', { status: '200' })).toEqual({ type: 'counter', value: 10 })
+    expect(aggregate(series, 'http_req_failed')).toEqual({ type: 'rate', passes: 4, total: 8 })
+    expect(aggregate(series, 'http_reqs', { name: 'c' })).toBeUndefined()
+  })
+})

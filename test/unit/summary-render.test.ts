@@ -1,0 +1,253 @@
+import { stripVTControlCharacters } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { createHistogram, type Histogram, recordMicros, summarize, toMillis } from '../../src/core/histogram.ts'
+import { type LoadTestResult, SCHEMA_VERSION, type SeriesResult, type Tags } from '../../src/core/result.ts'
+import { createPalette, useColors } from '../../src/reporters/colors.ts'
+import { formatBytes, formatMillis, httpRows, renderSummary } from '../../src/reporters/summary-render.ts'
+
+const plain = createPalette(false)
+const ANSI = /\u001b\[[0-9;]*m/
+
+function result(overrides: Partial<LoadTestResult> = {}): LoadTestResult {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    name: 'shop under load',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    durationMs: 10_000,
+    status: 'passed',
+    scenarios: [{ name: 'browse', executor: 'fixed-vus', scenario: 'browse' }],
+    metrics: [],
+    thresholds: [],
+    errors: [],
+    ...overrides,
+  }
+}
+
+function trend(metric: string, tags: Tags, samplesMs: readonly number[], into?: Histogram): SeriesResult {
+  const h = createHistogram()
+  for (const ms of samplesMs) {
+    recordMicros(h, ms * 1000)
+    if (into !== undefined) recordMicros(into, ms * 1000)
+  }
+  return { metric, type: 'trend', tags, trend: summarize(h) }
+}
+
+/** Deterministic, spread-out latencies so percentiles differ per series. */
+function latencies(n: number, baseMs: number, spreadMs: number): number[] {
+  return Array.from({ length: n }, (_, i) => baseMs + ((i * 7919) % n) * (spreadMs / n))
+}
+
+/** The table row whose first two cells are `scenario` and `name`, split into cells. */
+function row(text: string, scenario: string, name: string): string[] {
+  const line = text.split('\n').find((l) => l.trim().startsWith(`${scenario}  `) && l.includes(`  ${name}  `))
+  expect(line, `row ${scenario} ${name}`).toBeDefined()
+  return line!.trim().split(/ {2,}/)
+}
+
+/**
+ * 1000 requests: browse/GET / (600: 540 × 200 fast, 60 × 500 slow), browse/POST /cart (300 × 201)
+ * and checkout/POST /pay (100 × 200). The slow 500s dominate GET /'s tail, so averaging
+ * per-status percentiles would give a different p95 than merging the histograms.
+ */
+function shop(): { result: LoadTestResult; getAll: Histogram } {
+  const getAll = createHistogram()
+  const get = { scenario: 'browse', name: 'GET /', method: 'GET' }
+  const metrics: SeriesResult[] = [
+    trend('http_req_duration', { ...get, expected_response: 'true', status: '200' }, latencies(540, 10, 20), getAll),
+    trend('http_req_duration', { ...get, expected_response: 'false', status: '500' }, latencies(60, 400, 400), getAll),
+    trend('http_req_duration', { scenario: 'browse', name: 'POST /cart', method: 'POST', status: '201' }, latencies(300, 30, 30)),
+    trend('http_req_duration', { scenario: 'checkout', name: 'POST /pay', method: 'POST', status: '200' }, latencies(100, 1000, 900)),
+    { metric: 'http_req_failed', type: 'rate', tags: { ...get, status: '200' }, passes: 0, total: 540 },
+    { metric: 'http_req_failed', type: 'rate', tags: { ...get, status: '500' }, passes: 60, total: 60 },
+    { metric: 'http_req_failed', type: 'rate', tags: { scenario: 'browse', name: 'POST /cart', status: '201' }, passes: 0, total: 300 },
+    { metric: 'http_req_failed', type: 'rate', tags: { scenario: 'checkout', name: 'POST /pay', status: '200' }, passes: 0, total: 100 },
+    { metric: 'iterations', type: 'counter', tags: { scenario: 'browse' }, value: 300 },
+    { metric: 'iterations', type: 'counter', tags: { scenario: 'checkout' }, value: 100 },
+    trend('iteration_duration', { scenario: 'browse' }, latencies(300, 50, 100)),
+    { metric: 'checks', type: 'rate', tags: { scenario: 'browse', name: 'GET /', check: 'status is 200' }, passes: 540, total: 600 },
+    { metric: 'checks', type: 'rate', tags: { scenario: 'checkout', name: 'POST /pay', check: 'status is 200' }, passes: 98, total: 100 },
+    { metric: 'checks', type: 'rate', tags: { scenario: 'browse', name: 'GET /', check: 'has body' }, passes: 600, total: 600 },
+    { metric: 'data_sent', type: 'counter', tags: { scenario: 'browse' }, value: 120_000 },
+    { metric: 'data_received', type: 'counter', tags: { scenario: 'browse' }, value: 45_600_000 },
+    { metric: 'vus', type: 'gauge', tags: {}, value: 0, min: 0, max: 20 },
+  ]
+  return {
+    getAll,
+    result: result({
+      status: 'failed',
+      scenarios: [
+        { name: 'browse', executor: 'fixed-vus', scenario: 'browse' },
+        { name: 'checkout', executor: 'ramping-vus', scenario: 'pay' },
+      ],
+      metrics,
+      thresholds: [
+        { key: 'http_req_duration', expression: 'p(95)<200', ok: false, actual: 1320.5, display: 'p(95)=1320.5ms' },
+        { key: 'http_req_failed', expression: 'rate<0.1', ok: true, actual: 0.06, display: 'rate=6.00%' },
+        { key: 'http_req_duration', expression: 'p(50)<100', ok: true, actual: 24.3, display: 'p(50)=24.3ms' },
+      ],
+      errors: [
+        { scenario: 'browse', message: 'TypeError: cart is undefined\n    at browse (shop.load.ts:12:5)', count: 3 },
+        { scenario: 'checkout', message: 'TypeError: cart is undefined', count: 4 },
+        { scenario: 'checkout', message: 'payment declined', count: 9 },
+      ],
+    }),
+  }
+}
+
+describe('httpRows', () => {
+  it('groups requests per scenario and name, sorted, with merged percentiles and failures', () => {
+    const { result: r, getAll } = shop()
+    const rows = httpRows(r)
+    expect(rows.map((x) => [x.scenario, x.name, x.count, x.failures])).toEqual([
+      ['browse', 'GET /', 600, 60],
+      ['browse', 'POST /cart', 300, 0],
+      ['checkout', 'POST /pay', 100, 0],
+    ])
+    const get = rows[0]!
+    expect(get.rate).toBe(60)
+    expect(get.p50).toBe(toMillis(getAll.getValueAtPercentile(50)))
+    expect(get.p95).toBe(toMillis(getAll.getValueAtPercentile(95)))
+    expect(get.p99).toBe(toMillis(getAll.getValueAtPercentile(99)))
+    expect(get.max).toBe(toMillis(getAll.maxValue))
+    // 10% of GET / are slow 500s, so the merged p95 lies among them; averaging per-status p95s would not.
+    expect(get.p95).toBeGreaterThan(400)
+    const [ok, failed] = r.metrics.filter((m) => m.type === 'trend' && m.tags['name'] === 'GET /')
+    if (ok?.type !== 'trend' || failed?.type !== 'trend') throw new Error('fixture changed')
+    expect(get.p95).not.toBeCloseTo((ok.trend.percentiles['p95']! + failed.trend.percentiles['p95']!) / 2, 0)
+  })
+
+  it('shows a missing scenario or name tag as "-"', () => {
+    const r = result({ metrics: [trend('http_req_duration', { method: 'GET' }, [5, 6])] })
+    expect(httpRows(r)).toMatchObject([{ scenario: '-', name: '-', count: 2, failures: 0 }])
+  })
+})
+
+describe('renderSummary', () => {
+  it('renders the header with status, duration and scenarios with executors', () => {
+    const [title, scenarios] = renderSummary(shop().result, plain).split('\n')
+    expect(title).toBe('shop under load  ✗ failed  in 10s')
+    expect(scenarios).toBe('  scenarios: browse (fixed-vus), checkout (ramping-vus)')
+  })
+
+  it('renders one aligned table row per scenario and name, and a total row', () => {
+    const { result: r, getAll } = shop()
+    const text = renderSummary(r, plain)
+    const at = (q: number) => formatMillis(toMillis(getAll.getValueAtPercentile(q)))
+    expect(row(text, 'browse', 'GET /')).toEqual([
+      'browse', 'GET /', '600', '60.0', at(50), at(90), at(95), at(99), formatMillis(toMillis(getAll.maxValue)), '60 (10.00%)',
+    ])
+    expect(row(text, 'browse', 'POST /cart').slice(2, 4)).toEqual(['300', '30.0'])
+    expect(row(text, 'browse', 'POST /cart').at(-1)).toBe('0')
+    expect(row(text, 'checkout', 'POST /pay').slice(2, 4)).toEqual(['100', '10.0'])
+    const total = text.split('\n').find((l) => l.trim().startsWith('total'))!.trim().split(/ {2,}/)
+    expect([total[1], total[2], total.at(-1)]).toEqual(['1000', '100.0', '60 (6.00%)'])
+    // Right-aligned numbers: every row of the table ends at the same column.
+    const table = text.split('\n').filter((l) => /^ {2}(scenario|browse|checkout|total) /.test(l))
+    expect(table).toHaveLength(5)
+    expect(table[0]!.trim().split(/ +/)).toEqual(['scenario', 'name', 'count', 'req/s', 'p50', 'p90', 'p95', 'p99', 'max', 'failures'])
+    expect(new Set(table.map((l) => l.length)).size).toBe(1)
+  })
+
+  it('aligns columns by visible width when colours are on', () => {
+    const text = stripVTControlCharacters(renderSummary(shop().result, createPalette(true)))
+    const table = text.split('\n').filter((l) => /^ {2}(scenario|browse|checkout|total) /.test(l))
+    expect(new Set(table.map((l) => l.length)).size).toBe(1)
+    expect(text).toBe(renderSummary(shop().result, plain))
+  })
+
+  it('summarises iterations, checks with the failing ones, data and VUs', () => {
+    const lines = renderSummary(shop().result, plain).split('\n')
+    const after = (label: string) => lines.find((l) => l.startsWith(`  ${label} `))?.slice(label.length + 2).trim()
+    expect(after('iterations')).toMatch(/^400 {2}40\.0\/s {2}p50=\S+ms p95=\S+ms$/)
+    expect(after('checks')).toBe('95.23%  1238/1300 passed')
+    const checksAt = lines.findIndex((l) => l.startsWith('  checks '))
+    expect(lines[checksAt + 1]).toBe('    ✗ status is 200  62/700 failed')
+    expect(lines.some((l) => l.includes('has body'))).toBe(false)
+    expect(after('data_sent')).toBe('120 kB  12.0 kB/s')
+    expect(after('data_received')).toBe('45.6 MB  4.56 MB/s')
+    expect(after('vus')).toBe('max 20')
+  })
+
+  it('groups scenario errors by their first line, most frequent first', () => {
+    const text = renderSummary(shop().result, plain)
+    expect(text).toContain('  errors\n    9× payment declined\n    7× TypeError: cart is undefined\n')
+    expect(text).not.toContain('shop.load.ts')
+  })
+
+  it('lists thresholds with ✓/✗ and their values, grouped by metric key', () => {
+    const text = renderSummary(shop().result, plain)
+    expect(text.endsWith(
+      [
+        '  thresholds',
+        "    ✗ http_req_duration  'p(95)<200' p(95)=1320.5ms",
+        "    ✓ http_req_duration  'p(50)<100' p(50)=24.3ms",
+        "    ✓ http_req_failed    'rate<0.1' rate=6.00%",
+        '',
+      ].join('\n'),
+    )).toBe(true)
+  })
+
+  it('colours only when the palette is enabled', () => {
+    expect(renderSummary(shop().result, plain)).not.toMatch(ANSI)
+    const coloured = renderSummary(shop().result, createPalette(true))
+    expect(coloured).toMatch(ANSI)
+    expect(coloured).toContain(createPalette(true).red('✗'))
+    expect(coloured).toContain(createPalette(true).green('✓'))
+  })
+
+  it('renders a result without any requests', () => {
+    const text = renderSummary(result({ scenarios: [] }), plain)
+    expect(text).toBe('shop under load  ✓ passed  in 10s\n\n  no HTTP requests\n')
+  })
+
+  it('does not divide by a zero duration', () => {
+    const r = result({ durationMs: 0, metrics: [trend('http_req_duration', { scenario: 'a', name: 'b' }, [1])] })
+    expect(row(renderSummary(r, plain), 'a', 'b').slice(2, 4)).toEqual(['1', '0.00'])
+  })
+})
+
+describe('formatMillis and formatBytes', () => {
+  it.each([
+    [0, '0ms'],
+    [0.42, '0.42ms'],
+    [4.567, '4.57ms'],
+    [12.34, '12.3ms'],
+    [148.2, '148ms'],
+    [999.7, '1.00s'],
+    [1237, '1.24s'],
+    [125_000, '2m5s'],
+  ])('%d ms is %s', (ms, text) => expect(formatMillis(ms)).toBe(text))
+
+  it.each([
+    [512, '512 B'],
+    [1234, '1.23 kB'],
+    [45_600_000, '45.6 MB'],
+    [2e9, '2.00 GB'],
+  ])('%d bytes is %s', (bytes, text) => expect(formatBytes(bytes)).toBe(text))
+})
+
+describe('createPalette', () => {
+  it('styles exactly the text it is given, even when called by Array#map', () => {
+    expect(['a', 'b'].map(createPalette(true).dim)).toEqual(['\u001b[2ma\u001b[22m', '\u001b[2mb\u001b[22m'])
+    expect(['a', 'b'].map(createPalette(false).red)).toEqual(['a', 'b'])
+  })
+})
+
+describe('useColors', () => {
+  it.each([
+    [{ NO_COLOR: '1', FORCE_COLOR: '1' }, true, false],
+    [{ NO_COLOR: '' }, true, true],
+    [{ FORCE_COLOR: '1' }, false, true],
+    [{ FORCE_COLOR: '' }, false, true],
+    [{ FORCE_COLOR: '0' }, true, false],
+    [{ FORCE_COLOR: 'false' }, true, false],
+    [{}, true, true],
+    [{}, false, false],
+  ])('%j with isTTY=%s → %s', (env, isTTY, expected) => {
+    expect(useColors({ isTTY }, env)).toBe(expected)
+  })
+
+  it('treats a stream without isTTY as not a terminal', () => {
+    expect(useColors({}, {})).toBe(false)
+  })
+})
