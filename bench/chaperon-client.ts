@@ -17,7 +17,7 @@ const options = resolveLoadTestOptions('throughput', {
   baseUrl: url,
   scenarios: { loop: { scenario: get, executor: 'constant-vus', vus, duration: `${seconds}s` } },
 })
-const result = await runLoadTest('throughput', options)
+const { result } = await runLoadTest('throughput', options)
 let requests = 0
 for (const m of result.metrics) if (m.metric === 'http_reqs' && m.type === 'counter') requests += m.value
 console.log(JSON.stringify({ requests, durationMs: result.durationMs }))

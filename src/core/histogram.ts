@@ -56,7 +56,7 @@ export function toMillis(micros: number): number {
 export function summarize(histogram: Histogram): TrendSummary {
   const count = histogram.totalCount
   const percentiles: Record<string, number> = {}
-  for (const p of PERCENTILES) percentiles[percentileKey(p)] = count === 0 ? 0 : toMillis(histogram.getValueAtPercentile(p))
+  for (const p of PERCENTILES) percentiles[percentileKey(p)] = count === 0 ? 0 : toMillis(percentile(histogram, p))
   return {
     count,
     min: count === 0 ? 0 : toMillis(minValue(histogram)),
@@ -66,6 +66,15 @@ export function summarize(histogram: Histogram): TrendSummary {
     percentiles,
     histogram: encodeHistogram(histogram),
   }
+}
+
+/**
+ * The value at percentile `p` (0–100), in microseconds. HDR reports the top of
+ * the value's bucket, which can exceed the exact maximum; it is capped there so
+ * a p99 is never shown above the max.
+ */
+export function percentile(histogram: Histogram, p: number, exactMax: number = histogram.maxValue): number {
+  return Math.min(histogram.getValueAtPercentile(p), exactMax)
 }
 
 /** The smallest recorded value, counting zero (hdr's `minNonZeroValue` skips it). */

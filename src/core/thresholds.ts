@@ -1,7 +1,7 @@
 import { BUILTIN_METRICS } from './builtin-metrics.ts'
 import { parseDuration, type Duration } from './duration.ts'
 import { ChaperonError, didYouMean } from './errors.ts'
-import { minValue, toMillis } from './histogram.ts'
+import { minValue, percentile, toMillis } from './histogram.ts'
 import type { MetricType, ThresholdResult } from './result.ts'
 import { aggregate, type Aggregate, type MetricInfo, type Series } from './series.ts'
 
@@ -25,8 +25,8 @@ export interface ThresholdObject {
  * The `thresholds` option, as in k6. Keys are a metric name, or a metric with a
  * tag filter (`http_req_duration{name:GET /products,method:GET}`) to hold only
  * the matching series to the expression. Values are one expression, a
- * `ThresholdObject`, or an array mixing both; an empty array only declares the
- * sub-metric. Expressions are `<aggregation> <operator> <value>`:
+ * `ThresholdObject`, or an array mixing both; an empty array sets no threshold
+ * (its key is still checked). Expressions are `<aggregation> <operator> <value>`:
  * aggregations `avg min max med count rate value p(N)` (also `p95`, `p99.9`),
  * operators `< <= > >= == !=`, times in ms unless a unit (`us ms s`) follows.
  *
@@ -142,7 +142,7 @@ function unknownMetric(key: string, metric: string, known: Iterable<string>): Ch
   return new ChaperonError(
     'CHAPERON_THRESHOLD_UNKNOWN_METRIC',
     `Threshold key "${key}" names an unknown metric "${metric}".${didYouMean(metric, known)} ` +
-      'Use a built-in metric such as "http_req_duration" or one the test declares with new Trend/Counter/Rate/Gauge(name).',
+      'Use a built-in metric such as "http_req_duration"; docs/metrics.md lists them all.',
   )
 }
 
@@ -270,7 +270,7 @@ function observe(t: ParsedThreshold, agg: Aggregate | undefined, durationSec: nu
         t.aggregation === 'avg' ? h.mean
         : t.aggregation === 'min' ? minValue(h)
         : t.aggregation === 'max' ? h.maxValue
-        : h.getValueAtPercentile(t.aggregation === 'med' ? 50 : t.percentile!)
+        : percentile(h, t.aggregation === 'med' ? 50 : t.percentile!)
       return info.unit === 'time' ? toMillis(us) : us
     }
   }

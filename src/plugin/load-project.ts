@@ -1,8 +1,7 @@
 import { extname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { TestProjectInlineConfiguration } from 'vitest/config'
-import { ChaperonError } from '../core/errors.ts'
-import { expectKnownKeys, expectObject } from '../core/validate.ts'
+import { expectInteger, expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
 
 /** Options of `loadProject()`. */
 export interface LoadProjectOptions {
@@ -41,9 +40,12 @@ const GLOBAL_SETUP = fileURLToPath(new URL(`./global-setup${extname(fileURLToPat
  */
 export function loadProject(options: LoadProjectOptions = {}): TestProjectInlineConfiguration {
   expectKnownKeys(expectObject(options, 'loadProject() options', "{ include: ['load/**/*.load.ts'] }"), KNOWN, 'loadProject() options')
-  if (options.include !== undefined && (!Array.isArray(options.include) || options.include.some((g) => typeof g !== 'string'))) {
-    throw new ChaperonError('CHAPERON_INVALID_OPTION', `loadProject() include must be an array of globs such as ['load/**/*.load.ts']; got ${JSON.stringify(options.include)}.`)
+  for (const key of ['include', 'exclude'] as const) {
+    const globs: unknown = options[key]
+    if (globs !== undefined && (!Array.isArray(globs) || globs.some((g) => typeof g !== 'string'))) throw invalid(`loadProject() ${key}`, "an array of globs such as ['load/**/*.load.ts']", globs)
   }
+  if (options.target !== undefined && typeof options.target !== 'boolean') throw invalid('loadProject() target', 'true or false', options.target)
+  if (options.testTimeout !== undefined) expectInteger(options.testTimeout, 'loadProject() testTimeout', 1, 1_800_000)
   return {
     extends: true,
     test: {

@@ -45,7 +45,11 @@ function resolveReporters(options: ChaperonPluginOptions): Array<() => Reporter>
   for (const key of Object.keys(options)) {
     if (key !== 'reporters') throw new ChaperonError('CHAPERON_UNKNOWN_OPTION', `chaperon() has an unknown option "${key}".${didYouMean(key, ['reporters'])} Known options: reporters.`)
   }
-  return (options.reporters ?? ['summary']).map((spec) => {
+  const specs: unknown = options.reporters ?? ['summary']
+  if (!Array.isArray(specs)) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `chaperon() reporters must be an array such as ['summary']; got ${JSON.stringify(specs)}.`)
+  }
+  return specs.map((spec: ReporterSpec) => {
     const name = Array.isArray(spec) ? spec[0] : spec
     const create = REPORTERS[name]
     if (create === undefined) {

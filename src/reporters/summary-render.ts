@@ -1,6 +1,6 @@
 import { stripVTControlCharacters } from 'node:util'
 import { formatDuration } from '../core/duration.ts'
-import { createHistogram, type Histogram, toMillis } from '../core/histogram.ts'
+import { createHistogram, type Histogram, percentile, toMillis } from '../core/histogram.ts'
 import type { LoadTestResult, Tags, ThresholdResult } from '../core/result.ts'
 import { aggregate, type Series, seriesFromResult } from '../core/series.ts'
 import type { Palette } from './colors.ts'
@@ -144,7 +144,7 @@ function stats(series: readonly Series[], durationMs: number, p: Palette): strin
     const count = iterations?.type === 'counter' ? iterations.value : 0
     let line = `${count}  ${p.dim(`${formatRate(perSecond(count, durationMs))}/s`)}`
     if (iterationDuration?.type === 'trend' && iterationDuration.histogram.totalCount > 0) {
-      const at = (q: number) => formatMillis(toMillis(iterationDuration.histogram.getValueAtPercentile(q)))
+      const at = (q: number) => formatMillis(toMillis(percentile(iterationDuration.histogram, q)))
       line += `  p50=${at(50)} p95=${at(95)}`
     }
     lines.push(['iterations', line])
@@ -207,7 +207,7 @@ function thresholds(list: readonly ThresholdResult[], p: Palette): string[] {
 }
 
 function toRow(scenario: string, name: string, h: Histogram, max: number, failures: number, durationMs: number): HttpRow {
-  const at = (q: number) => (h.totalCount === 0 ? 0 : toMillis(h.getValueAtPercentile(q)))
+  const at = (q: number) => (h.totalCount === 0 ? 0 : Math.min(toMillis(percentile(h, q)), max))
   return {
     scenario,
     name,

@@ -64,8 +64,9 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
     handler: async (context) => {
       if (resolved === undefined) return
       const location = test.location === undefined ? undefined : { file: test.file.filepath, ...test.location }
-      const result = await runLoadTest(name, resolved, location)
+      const { result, misuse } = await runLoadTest(name, resolved, location)
       context.task.meta[META_KEY] = result
+      if (misuse !== undefined) throw misuse
       if (result.status === 'failed') {
         const error = new ThresholdsFailedError(name, result.thresholds.filter((t) => !t.ok).map((t) => `${t.key} ${formatThresholdLine(t)}`))
         error.stack = `${error.name}: ${error.message}\n${userFrames(callsite)}`

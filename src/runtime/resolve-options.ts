@@ -71,7 +71,7 @@ export function resolveLoadTestOptions(testName: string, input: LoadTestOptions)
   return {
     baseUrl: options.baseUrl === undefined ? undefined : resolveBaseUrl(`${where} baseUrl`, options.baseUrl),
     scenarios,
-    thresholds: parseThresholds(options.thresholds ?? {}, (name) => BUILTIN_METRICS[name]),
+    thresholds: resolveThresholds(where, options.thresholds),
     http: {
       headers: http.headers === undefined ? {} : expectStringRecord(http.headers, `${where} http.headers`, "{ authorization: 'Bearer …' }"),
       connections: http.connections === undefined ? maxVus : expectInteger(http.connections, `${where} http.connections`, 1, 100),
@@ -94,6 +94,13 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     executor = o.executor as ResolvedScenario['executor']
   } else {
     throw invalid(`${where}.executor`, `one of ${EXECUTORS.map((e) => `'${e}'`).join(', ')} (or leave it out and give concurrency: N)`, o.executor)
+  }
+  for (const key of Object.keys(o)) {
+    const owner = (Object.keys(EXECUTOR_KEYS) as Array<keyof typeof EXECUTOR_KEYS>).find((e) => e !== executor && (EXECUTOR_KEYS[e] as readonly string[]).includes(key))
+    if (owner !== undefined && !(EXECUTOR_KEYS[executor] as readonly string[]).includes(key)) {
+      const form = owner === 'concurrency' ? "Chaperon's form { scenario, concurrency: N } (without executor)" : `executor: '${owner}'`
+      throw new ChaperonError('CHAPERON_UNKNOWN_OPTION', `${where} sets "${key}", which ${executor === 'concurrency' ? "Chaperon's concurrency form" : `the '${executor}' executor`} does not take; it belongs to ${form}. Known options here: ${[...COMMON_KEYS, ...EXECUTOR_KEYS[executor]].join(', ')}.`)
+    }
   }
   expectKnownKeys(o, [...COMMON_KEYS, ...EXECUTOR_KEYS[executor]], where)
   const config = o.config === undefined ? baseConfig : deepMerge(baseConfig, expectObject(o.config, `${where}.config`, '{ userCount: 10 }'))
@@ -121,12 +128,30 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
   }
 }
 
+function resolveThresholds(where: string, input: unknown): ParsedThreshold[] {
+  let parsed: ParsedThreshold[]
+  try {
+    parsed = parseThresholds(input ?? {}, (name) => BUILTIN_METRICS[name])
+  } catch (error) {
+    if (error instanceof ChaperonError) error.message = `${where} thresholds: ${error.message}`
+    throw error
+  }
+  const live = parsed.find((t) => t.abortOnFail)
+  if (live !== undefined) {
+    throw new ChaperonError(
+      'CHAPERON_INVALID_OPTION',
+      `${where} thresholds: "${live.key}" asks for abortOnFail, which chaperon does not support yet: thresholds are evaluated once, when the test ends. Write the threshold as a plain string, e.g. '${live.expression}'.`,
+    )
+  }
+  return parsed
+}
+
 /** Config is copied to every session (and later to worker threads), so it must be plain data. */
 function cloneData(config: Record<string, unknown>, where: string): Record<string, unknown> {
   try {
     return structuredClone(config)
   } catch (error) {
-    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must hold plain data (objects, arrays, strings, numbers, booleans, dates); ${(error as Error).message}. Move functions into the scenario itself.`)
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must hold plain data (objects, arrays, strings, numbers, booleans, dates): ${(error as Error).message.replace(/\.$/, '')}. Move functions into the scenario itself.`)
   }
 }
 

@@ -15,8 +15,10 @@ beforeAll(async () => {
 })
 afterAll(() => target.close())
 
-function run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> {
-  return runLoadTest('t', resolveLoadTestOptions('t', { baseUrl: target.url, ...options }))
+async function run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> {
+  const { result, misuse } = await runLoadTest('t', resolveLoadTestOptions('t', { baseUrl: target.url, ...options }))
+  expect(misuse).toBeUndefined()
+  return result
 }
 
 function once(fn: ScenarioFn, vus = 1, iterations = 1): LoadTestOptions['scenarios'] {
@@ -184,6 +186,24 @@ describe('runtime against the fixture server', () => {
     expect(result.errors).toEqual([{ scenario: 'main', message: 'Error: boom', count: 6 }])
     expect(total(result, 'iterations')).toBe(10)
     expect(total(result, 'http_reqs')).toBe(10)
+  })
+
+  it('fails the run on a misuse of the API inside a scenario, keeping the result', async () => {
+    const { result, misuse } = await runLoadTest(
+      't',
+      resolveLoadTestOptions('t', {
+        baseUrl: target.url,
+        scenarios: once(async (s) => {
+          await s.get('/')
+          await s.get('/', { jsn: {} } as never)
+        }, 1, 3),
+      }),
+    )
+    expect(misuse).toMatchObject({ code: 'CHAPERON_UNKNOWN_OPTION' })
+    expect(misuse?.message).toContain('Did you mean "json"?')
+    expect(result.status).toBe('failed')
+    expect(result.errors).toEqual([{ scenario: 'main', message: expect.stringContaining('CHAPERON_UNKNOWN_OPTION'), count: 3 }])
+    expect(total(result, 'http_reqs')).toBe(3)
   })
 
   it('caps connections per origin', async () => {

@@ -205,7 +205,7 @@ describe('parseThresholds: errors', () => {
       expect(e.code).toBe('CHAPERON_THRESHOLD_UNKNOWN_METRIC')
       expect(e.message).toContain('"http_req_duraton{name:x}"')
       expect(e.message).toContain('unknown metric "http_req_duraton". Did you mean "http_req_duration"?')
-      expect(e.message).toContain('new Trend/Counter/Rate/Gauge(name)')
+      expect(e.message).toContain('docs/metrics.md')
     }
   })
 

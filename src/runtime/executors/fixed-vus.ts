@@ -5,13 +5,12 @@ import type { HttpClient } from '../http/client.ts'
 import type { MetricsRegistry } from '../metrics/registry.ts'
 import { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
-import { type ScenarioContext, Session } from '../session.ts'
+import { NEXT_ITERATION, type ScenarioContext, Session } from '../session.ts'
 
 /** What a running scenario needs from its load test. */
 export interface ScenarioDeps {
   client: HttpClient
   registry: MetricsRegistry
-  timeoutMs: number
   /** Called with +1 when a VU starts and -1 when it ends. */
   onVuChange(delta: number): void
   /** Called when scenario code throws. */
@@ -46,7 +45,6 @@ export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Prom
     client: deps.client,
     metrics: new ScenarioMetrics(deps.registry, s.tags),
     config: s.config,
-    timeoutMs: deps.timeoutMs,
     signal: controller.signal,
     inflight,
   }
@@ -64,16 +62,20 @@ export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Prom
 
 async function vuLoop(ctx: ScenarioContext, s: ResolvedScenario, vu: number, end: number, deps: ScenarioDeps): Promise<void> {
   deps.onVuChange(1)
+  const session = new Session(ctx, vu)
   try {
-    for (let i = 0; i < s.iterations && performance.now() < end && !ctx.signal.aborted; i++) {
-      const started = performance.now()
+    let now = performance.now()
+    for (let i = 0; i < s.iterations && now < end && !ctx.signal.aborted; i++) {
+      const started = now
+      session[NEXT_ITERATION](i)
       try {
-        await s.scenario.run(new Session(ctx, vu, i))
+        await s.scenario.run(session)
       } catch (error) {
         if (ctx.signal.aborted) return
         deps.onError(s.key, error)
       }
-      ctx.metrics.recordIteration((performance.now() - started) * 1000)
+      now = performance.now()
+      ctx.metrics.recordIteration((now - started) * 1000)
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
     }
   } finally {

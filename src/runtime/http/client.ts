@@ -3,43 +3,39 @@ import { performance } from 'node:perf_hooks'
 import { Pool, type Dispatcher } from 'undici'
 import { ChaperonError } from '../../core/errors.ts'
 import { VERSION } from '../../core/version.ts'
+import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import { type RequestOptions, type ResolvedRequest, resolveRequest } from './request-options.ts'
+import { Response } from './response.ts'
 
-/** A request as the client sends it: absolute target, final headers, encoded body. */
-export interface OutgoingRequest {
-  method: string
-  /** A path with query, joined to the base URL, or an absolute URL. */
-  path: string
-  headers: Record<string, string> | undefined
-  body: string | Uint8Array | undefined
-  timeoutMs: number
-  /** Keep the body chunks for `text()`/`json()`. */
-  keepBody: boolean
-  /** Requests in flight of the caller's scenario, so a hard stop can abort them. */
-  inflight: Set<Dispatcher.DispatchController>
+/** What a request needs from the scenario that sends it. */
+export interface RequestScope {
+  readonly metrics: ScenarioMetrics
+  /** Aborted when the scenario is cut off; requests then end without being recorded. */
+  readonly signal: AbortSignal
+  /** Requests in flight, so a hard stop can abort them. */
+  readonly inflight: Set<Dispatcher.DispatchController>
 }
 
-/** What came back: a response, or the error that stopped one from arriving. */
-export interface RequestOutcome {
-  url: string
-  status: number
-  headers: IncomingHttpHeaders
-  chunks: Buffer[] | undefined
+/** A request with its target, wire headers and size worked out, ready to dispatch. */
+export interface PreparedRequest extends ResolvedRequest {
+  origin: string
+  /** Path and query on `origin`. */
+  target: string
+  wireHeaders: Record<string, string>
+  /** Bytes of the request line, headers and body as HTTP/1.1 puts them on the wire. */
   bytesSent: number
-  bytesReceived: number
-  bodyBytes: number
-  startedAt: number
-  headersAt: number
-  endedAt: number
-  error: Error | undefined
 }
 
 const SCHEME = /^[a-z][a-z\d+.-]*:\/\//i
+// Requests without options are prepared once per method and path; ids in paths make the set open-ended, hence a cap.
+const MAX_CACHED_PATHS = 1000
 const EMPTY_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders
 
 /**
  * Sends the requests of one load test: one undici pool per origin, capped at
- * `connections`, on the low-level `dispatch` API so the hot path allocates little.
- * Bodies are always read to the end so connections are reused.
+ * `connections`, on the low-level `dispatch` API so the hot path allocates
+ * little. Bodies are always read to the end so connections are reused. Each
+ * request is recorded into the scenario's metrics as it ends.
  */
 export class HttpClient {
   readonly #pools = new Map<string, Pool>()
@@ -47,59 +43,83 @@ export class HttpClient {
   readonly #baseOrigin: string | undefined
   readonly #basePath: string
   readonly #headers: Record<string, string>
-  #closed = false
+  readonly #timeoutMs: number
+  readonly #plain = new Map<string, Map<string, PreparedRequest>>()
 
-  constructor(options: { baseUrl: URL | undefined; connections: number; headers: Record<string, string> }) {
+  constructor(options: { baseUrl: URL | undefined; connections: number; headers: Record<string, string>; timeoutMs: number }) {
     this.#connections = options.connections
     this.#baseOrigin = options.baseUrl?.origin
     this.#basePath = options.baseUrl === undefined ? '' : options.baseUrl.pathname.replace(/\/$/, '')
     this.#headers = { 'user-agent': `chaperon/${VERSION}`, accept: '*/*', ...lowerCaseKeys(options.headers) }
+    this.#timeoutMs = options.timeoutMs
   }
 
-  /** The headers sent with every request, lower-cased. */
-  get defaultHeaders(): Readonly<Record<string, string>> {
-    return this.#headers
+  /**
+   * Checks a request's options and works out everything that does not change
+   * between sends. Requests without options are prepared once and reused, so
+   * the common `s.get('/path')` costs a lookup here.
+   */
+  prepare(method: string, path: string, options: RequestOptions | undefined): PreparedRequest {
+    if (options !== undefined) return this.#prepare(resolveRequest(method, path, options, this.#timeoutMs))
+    let byPath = this.#plain.get(method)
+    if (byPath === undefined) this.#plain.set(method, (byPath = new Map()))
+    let req = byPath.get(path)
+    if (req === undefined) {
+      req = this.#prepare(resolveRequest(method, path, undefined, this.#timeoutMs))
+      if (byPath.size < MAX_CACHED_PATHS) byPath.set(path, req)
+    }
+    return req
   }
 
-  send(req: OutgoingRequest): Promise<RequestOutcome> {
+  /** Sends a prepared request and resolves with its response; failures of the target resolve too, as data. */
+  send(req: PreparedRequest, scope: RequestScope): Promise<Response> {
+    return new Promise((resolve, reject) => {
+      this.#pool(req.origin).dispatch(
+        {
+          origin: req.origin,
+          path: req.target,
+          method: req.method as Dispatcher.HttpMethod,
+          headers: req.wireHeaders,
+          body: req.body ?? null,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
+        },
+        new ExchangeHandler(req, scope, resolve, reject),
+      )
+    })
+  }
+
+  #prepare(req: ResolvedRequest): PreparedRequest {
     let origin: string
-    let path: string
+    let target: string
+    let host: string
     if (SCHEME.test(req.path)) {
-      const url = new URL(req.path)
+      const url = parseAbsolute(req.path)
       origin = url.origin
-      path = `${url.pathname}${url.search}`
+      target = `${url.pathname}${url.search}`
+      host = url.host
     } else if (this.#baseOrigin !== undefined) {
       origin = this.#baseOrigin
-      path = `${this.#basePath}${req.path.startsWith('/') ? '' : '/'}${req.path}`
+      target = `${this.#basePath}${req.path.startsWith('/') ? '' : '/'}${req.path}`
+      host = origin.slice(origin.indexOf('//') + 2)
     } else {
       throw new ChaperonError(
         'CHAPERON_NO_TARGET',
         `Cannot request "${req.path}": the load test has no baseUrl. Set loadTest({ baseUrl: 'http://host:port' }) or request an absolute URL.`,
       )
     }
-    if (this.#closed) return Promise.resolve(abortedOutcome(origin + path))
-    const headers = req.headers === undefined ? this.#headers : { ...this.#headers, ...lowerCaseKeys(req.headers) }
-    const bytesSent = requestBytes(req.method, path, origin, headers, req.body)
-    return new Promise((resolve) => {
-      const handler = new OutcomeHandler(`${origin}${path}`, bytesSent, req.keepBody, req.inflight, resolve)
-      this.#pool(origin).dispatch(
-        {
-          origin,
-          path,
-          method: req.method as Dispatcher.HttpMethod,
-          headers,
-          body: req.body ?? null,
-          headersTimeout: req.timeoutMs,
-          bodyTimeout: req.timeoutMs,
-        },
-        handler,
-      )
-    })
+    const wireHeaders = req.headers === undefined ? this.#headers : { ...this.#headers, ...lowerCaseKeys(req.headers) }
+    // "METHOD target HTTP/1.1\r\n", "host: …\r\n", "connection: keep-alive\r\n", the headers, "\r\n"
+    let bytesSent = req.method.length + target.length + 11 + host.length + 8 + 24 + headerBytes(wireHeaders) + 2
+    if (req.body !== undefined) {
+      const len = typeof req.body === 'string' ? Buffer.byteLength(req.body) : req.body.byteLength
+      bytesSent += len + 18 + String(len).length // and its content-length header
+    }
+    return { ...req, origin, target, wireHeaders, bytesSent }
   }
 
   /** Ends every connection; requests in flight fail with `UND_ERR_DESTROYED`. */
   async close(): Promise<void> {
-    this.#closed = true
     const pools = [...this.#pools.values()]
     this.#pools.clear()
     await Promise.all(pools.map((p) => p.destroy()))
@@ -115,31 +135,37 @@ export class HttpClient {
   }
 }
 
-class OutcomeHandler implements Dispatcher.DispatchHandler {
-  readonly #resolve: (outcome: RequestOutcome) => void
-  readonly #url: string
-  readonly #chunks: Buffer[] | undefined
+/** Follows one request through undici, then records it and settles the scenario's promise. */
+class ExchangeHandler implements Dispatcher.DispatchHandler {
+  readonly #req: PreparedRequest
+  readonly #scope: RequestScope
+  readonly #resolve: (response: Response) => void
+  readonly #reject: (reason: unknown) => void
   readonly #startedAt = performance.now()
-  readonly #bytesSent: number
-  readonly #inflight: Set<Dispatcher.DispatchController>
+  readonly #chunks: Buffer[] | undefined
   #controller: Dispatcher.DispatchController | undefined
+  #sent = false
   #status = 0
   #headers: IncomingHttpHeaders = EMPTY_HEADERS
   #headerBytes = 0
   #bodyBytes = 0
   #headersAt = 0
 
-  constructor(url: string, bytesSent: number, keepBody: boolean, inflight: Set<Dispatcher.DispatchController>, resolve: (outcome: RequestOutcome) => void) {
-    this.#url = url
-    this.#bytesSent = bytesSent
-    this.#chunks = keepBody ? [] : undefined
-    this.#inflight = inflight
+  constructor(req: PreparedRequest, scope: RequestScope, resolve: (response: Response) => void, reject: (reason: unknown) => void) {
+    this.#req = req
+    this.#scope = scope
     this.#resolve = resolve
+    this.#reject = reject
+    this.#chunks = req.keepBody ? [] : undefined
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller
-    this.#inflight.add(controller)
+    this.#scope.inflight.add(controller)
+  }
+
+  onRequestSent(): void {
+    this.#sent = true
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -151,7 +177,9 @@ class OutcomeHandler implements Dispatcher.DispatchHandler {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodyBytes += chunk.length
-    this.#chunks?.push(chunk)
+    // A chunk is a view of the socket's whole read buffer; keeping a small view would pin
+    // the large buffer and drive the GC, so small bodies are copied out.
+    this.#chunks?.push(chunk.length * 4 < chunk.buffer.byteLength ? Buffer.from(chunk) : chunk)
   }
 
   onResponseEnd(): void {
@@ -159,32 +187,52 @@ class OutcomeHandler implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#finish(error)
+    this.#finish(errorCode(error))
   }
 
-  #finish(error: Error | undefined): void {
+  #finish(error: string | undefined): void {
     const endedAt = performance.now()
-    if (this.#controller !== undefined) this.#inflight.delete(this.#controller)
-    this.#resolve({
-      url: this.#url,
-      status: error === undefined ? this.#status : 0,
-      headers: this.#headers,
-      chunks: this.#chunks,
-      bytesSent: this.#bytesSent,
-      bytesReceived: this.#headerBytes + this.#bodyBytes,
-      bodyBytes: this.#bodyBytes,
-      startedAt: this.#startedAt,
-      headersAt: this.#headersAt === 0 ? endedAt : this.#headersAt,
-      endedAt,
-      error,
-    })
+    const scope = this.#scope
+    if (this.#controller !== undefined) scope.inflight.delete(this.#controller)
+    // A request cut off by the load test's own stop says nothing about the target.
+    if (scope.signal.aborted) {
+      this.#reject(scope.signal.reason)
+      return
+    }
+    const req = this.#req
+    const status = error === undefined ? this.#status : 0
+    const failed = error !== undefined || !req.expect(status)
+    const headersAt = this.#headersAt === 0 ? endedAt : this.#headersAt
+    const sent = this.#sent ? req.bytesSent : 0
+    scope.metrics.recordHttp(req, status, error, failed, (endedAt - this.#startedAt) * 1000, (headersAt - this.#startedAt) * 1000, sent, this.#headerBytes + this.#bodyBytes)
+    const response = new Response(req.origin, req.target, status, error === undefined ? this.#headers : EMPTY_HEADERS, this.#bodyBytes, this.#startedAt, headersAt, endedAt, error, !failed, this.#chunks)
+    if (req.checks !== undefined) {
+      for (const [check, predicate] of req.checks) {
+        let ok: boolean
+        try {
+          ok = Boolean(predicate(response))
+        } catch {
+          ok = false
+        }
+        scope.metrics.recordCheck(req.name, check, ok)
+      }
+    }
+    this.#resolve(response)
   }
 }
 
-function abortedOutcome(url: string): RequestOutcome {
-  const now = performance.now()
-  const error = Object.assign(new Error('the load test is stopping'), { code: 'UND_ERR_DESTROYED' })
-  return { url, status: 0, headers: EMPTY_HEADERS, chunks: undefined, bytesSent: 0, bytesReceived: 0, bodyBytes: 0, startedAt: now, headersAt: now, endedAt: now, error }
+/** A stable code for a request error: Node's `code` (`ECONNREFUSED`) or undici's (`UND_ERR_SOCKET`). */
+function errorCode(error: Error): string {
+  const code = (error as { code?: unknown }).code
+  return typeof code === 'string' ? code : error.name
+}
+
+function parseAbsolute(href: string): URL {
+  const url = URL.canParse(href) ? new URL(href) : undefined
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ChaperonError('CHAPERON_INVALID_URL', `Cannot request "${href}": an absolute URL must be http(s), such as 'http://127.0.0.1:3000/products'.`)
+  }
+  return url
 }
 
 function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
@@ -193,15 +241,10 @@ function lowerCaseKeys(headers: Record<string, string>): Record<string, string> 
   return out
 }
 
-/** Bytes of the request line, headers and body as HTTP/1.1 puts them on the wire. */
-function requestBytes(method: string, path: string, origin: string, headers: Record<string, string>, body: string | Uint8Array | undefined): number {
-  // "METHOD path HTTP/1.1\r\n" + "host: …\r\n" + "connection: keep-alive\r\n" + "\r\n"
-  let n = method.length + path.length + 11 + 8 + origin.length - origin.indexOf('//') - 2 + 24 + 2
+/** Bytes of `name: value\r\n` lines. */
+function headerBytes(headers: Record<string, string>): number {
+  let n = 0
   for (const k in headers) n += k.length + headers[k]!.length + 4
-  if (body !== undefined) {
-    const len = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength
-    n += len + 18 + String(len).length // content-length header
-  }
   return n
 }
 

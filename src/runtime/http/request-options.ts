@@ -92,9 +92,12 @@ export function resolveRequest(method: string, path: string, options: RequestOpt
   }
 }
 
-/** `METHOD /path`, never with the query string, so the metric name groups requests. */
+/**
+ * `METHOD /path`, never with the query string, so the metric name groups
+ * requests. An absolute URL keeps its origin, as in k6, so hosts stay apart.
+ */
 function defaultName(method: string, path: string): string {
-  const q = path.indexOf('?')
+  const q = path.search(/[?#]/)
   return `${method} ${q === -1 ? path : path.slice(0, q)}`
 }
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 
 /** How long parts of a request took, in milliseconds. */
 export interface ResponseTimings {
-  /** From handing the request to the connection pool to the response headers (includes connecting and sending). */
+  /** From handing the request to the connection pool to the response headers (includes waiting for a connection, connecting and sending). */
   waiting: number
   /** From the response headers to the end of the body. */
   receiving: number
@@ -16,39 +16,61 @@ export interface ResponseTimings {
  * A request that got no response has `status` 0 and an `error`.
  */
 export class Response {
-  /** The URL that was requested. */
-  readonly url: string
   /** The HTTP status, or 0 when no response arrived. */
   readonly status: number
+  /** Response headers, lower-cased; empty when no response arrived. */
   readonly headers: IncomingHttpHeaders
   /** Body bytes received. */
   readonly bytes: number
-  readonly timings: ResponseTimings
   /** Why no response arrived, e.g. `ECONNREFUSED`, `UND_ERR_HEADERS_TIMEOUT`; undefined when one did. */
   readonly error: string | undefined
   /** False when the status was not one the request expected, or no response arrived. */
   readonly ok: boolean
+  readonly #origin: string
+  readonly #path: string
+  readonly #startedAt: number
+  readonly #headersAt: number
+  readonly #endedAt: number
   readonly #chunks: Buffer[] | undefined
 
-  /** @internal Made by the session; scenarios only read responses. */
-  constructor(init: {
-    url: string
-    status: number
-    headers: IncomingHttpHeaders
-    bytes: number
-    timings: ResponseTimings
-    error: string | undefined
-    ok: boolean
-    chunks: Buffer[] | undefined
-  }) {
-    this.url = init.url
-    this.status = init.status
-    this.headers = init.headers
-    this.bytes = init.bytes
-    this.timings = init.timings
-    this.error = init.error
-    this.ok = init.ok
-    this.#chunks = init.chunks
+  /** @internal Made by the HTTP client; scenarios only read responses. */
+  constructor(
+    origin: string,
+    path: string,
+    status: number,
+    headers: IncomingHttpHeaders,
+    bytes: number,
+    startedAt: number,
+    headersAt: number,
+    endedAt: number,
+    error: string | undefined,
+    ok: boolean,
+    chunks: Buffer[] | undefined,
+  ) {
+    this.#origin = origin
+    this.#path = path
+    this.status = status
+    this.headers = headers
+    this.bytes = bytes
+    this.#startedAt = startedAt
+    this.#headersAt = headersAt
+    this.#endedAt = endedAt
+    this.error = error
+    this.ok = ok
+    this.#chunks = chunks
+  }
+
+  /** The URL that was requested. */
+  get url(): string {
+    return `${this.#origin}${this.#path}`
+  }
+
+  get timings(): ResponseTimings {
+    return {
+      waiting: this.#headersAt - this.#startedAt,
+      receiving: this.#endedAt - this.#headersAt,
+      duration: this.#endedAt - this.#startedAt,
+    }
   }
 
   /** The body decoded as UTF-8. Empty when the request set `discardBody`. */

@@ -12,31 +12,25 @@ export interface HttpSeries {
   received: ReturnType<MetricsRegistry['counter']>
 }
 
-/** What one finished request contributes to the metrics. */
-export interface HttpSample {
+/** What identifies a request's series besides its outcome. */
+export interface RequestIdentity {
   name: string
   method: string
-  /** 0 when no response arrived. */
-  status: number
-  /** Set when no response arrived (`ECONNREFUSED`, `UND_ERR_HEADERS_TIMEOUT`, …). */
-  errorCode: string | undefined
-  failed: boolean
-  extraTags: Record<string, string> | undefined
-  durationUs: number
-  waitingUs: number
-  receivingUs: number
-  bytesSent: number
-  bytesReceived: number
+  /** The request's own extra tags. */
+  tags: Record<string, string> | undefined
 }
 
 /**
  * The metrics of one scenario: the registry plus the scenario's tags, with the
- * per-tag-set series cached so a request costs one map lookup.
+ * per-tag-set series cached so a request costs a few map lookups and no allocation.
  */
 export class ScenarioMetrics {
   readonly registry: MetricsRegistry
   readonly tags: Tags
-  readonly #http = new Map<string, HttpSeries>()
+  // name → method → status·2+failed: strings the caller reuses hash once, so this is three cheap lookups.
+  readonly #http = new Map<string, Map<string, Map<number, HttpSeries>>>()
+  // Requests with an error code or their own tags, keyed in full.
+  readonly #httpOther = new Map<string, HttpSeries>()
   readonly #checks = new Map<string, ReturnType<MetricsRegistry['rate']>>()
   readonly iterations: ReturnType<MetricsRegistry['counter']>
   readonly iterationDuration: ReturnType<MetricsRegistry['trend']>
@@ -48,21 +42,17 @@ export class ScenarioMetrics {
     this.iterationDuration = registry.trend('iteration_duration', tags)
   }
 
-  recordHttp(sample: HttpSample): void {
-    const key = `${sample.name}\0${sample.method}\0${sample.status}\0${sample.failed ? 1 : 0}\0${sample.errorCode ?? ''}${sample.extraTags === undefined ? '' : `\0${JSON.stringify(sample.extraTags)}`}`
-    let s = this.#http.get(key)
-    if (s === undefined) {
-      s = this.#createHttpSeries(sample)
-      this.#http.set(key, s)
-    }
+  /** Records one finished request. Times are microseconds; `status` is 0 when no response arrived. */
+  recordHttp(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean, durationUs: number, waitingUs: number, bytesSent: number, bytesReceived: number): void {
+    const s = this.#httpSeries(req, status, errorCode, failed)
     s.reqs.value++
-    addSample(s.duration, sample.durationUs)
-    addSample(s.waiting, sample.waitingUs)
-    addSample(s.receiving, sample.receivingUs)
+    addSample(s.duration, durationUs)
+    addSample(s.waiting, waitingUs)
+    addSample(s.receiving, durationUs - waitingUs)
     s.failed.total++
-    if (sample.failed) s.failed.passes++
-    s.sent.value += sample.bytesSent
-    s.received.value += sample.bytesReceived
+    if (failed) s.failed.passes++
+    s.sent.value += bytesSent
+    s.received.value += bytesReceived
   }
 
   /** Records one named check on a request named `name`. */
@@ -82,15 +72,32 @@ export class ScenarioMetrics {
     addSample(this.iterationDuration, durationUs)
   }
 
-  #createHttpSeries(sample: HttpSample): HttpSeries {
+  #httpSeries(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
+    if (errorCode !== undefined || req.tags !== undefined) {
+      const key = `${req.name}\0${req.method}\0${status}\0${failed}\0${errorCode ?? ''}\0${JSON.stringify(req.tags ?? {})}`
+      let s = this.#httpOther.get(key)
+      if (s === undefined) this.#httpOther.set(key, (s = this.#createHttpSeries(req, status, errorCode, failed)))
+      return s
+    }
+    let byMethod = this.#http.get(req.name)
+    if (byMethod === undefined) this.#http.set(req.name, (byMethod = new Map()))
+    let byStatus = byMethod.get(req.method)
+    if (byStatus === undefined) byMethod.set(req.method, (byStatus = new Map()))
+    const key = status * 2 + (failed ? 1 : 0)
+    let s = byStatus.get(key)
+    if (s === undefined) byStatus.set(key, (s = this.#createHttpSeries(req, status, errorCode, failed)))
+    return s
+  }
+
+  #createHttpSeries(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
     const tags = normalizeTags({
-      ...sample.extraTags,
+      ...req.tags,
       ...this.tags,
-      name: sample.name,
-      method: sample.method,
-      status: String(sample.status),
-      expected_response: String(!sample.failed),
-      error_code: sample.errorCode,
+      name: req.name,
+      method: req.method,
+      status: String(status),
+      expected_response: String(!failed),
+      error_code: errorCode,
     })
     const r = this.registry
     return {
