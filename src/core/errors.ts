@@ -12,7 +12,6 @@ export type ChaperonErrorCode =
   | 'CHAPERON_THRESHOLDS_FAILED'
   | 'CHAPERON_INVALID_URL'
   | 'CHAPERON_NO_TARGET'
-  | 'CHAPERON_RESULT_SCHEMA'
 
 /** Base class of every error chaperon throws on purpose; match on `code`. */
 export class ChaperonError extends Error {

@@ -108,7 +108,45 @@ describe('runtime against the fixture server', () => {
     expect(total(result, 'http_req_failed', {}, 'passes')).toBe(6)
     expect(total(result, 'http_reqs', { name: 'refused', error_code: 'ECONNREFUSED', status: '0' })).toBe(2)
     expect(total(result, 'http_reqs', { name: 'GET /hang', error_code: 'UND_ERR_HEADERS_TIMEOUT' })).toBe(2)
+    // Nothing went over the wire to the refused port; the hung requests were sent.
+    expect(total(result, 'data_sent', { name: 'refused' })).toBe(0)
+    expect(total(result, 'data_sent', { name: 'GET /hang' })).toBeGreaterThan(0)
     expect(total(result, 'iterations')).toBe(2)
+  })
+
+  it('counts any truthy check result as a pass and a throwing check as a failure', async () => {
+    const result = await run({
+      scenarios: once(async (s) => {
+        await s.get('/products', {
+          check: {
+            truthy: (r) => r.json<unknown[]>().length as unknown as boolean,
+            throws: () => {
+              throw new Error('bad check')
+            },
+          },
+        })
+      }, 1, 4),
+    })
+    expect(total(result, 'checks', { check: 'truthy' }, 'passes')).toBe(4)
+    expect(total(result, 'checks', { check: 'throws' }, 'passes')).toBe(0)
+    expect(total(result, 'checks', { check: 'throws' }, 'total')).toBe(4)
+    expect(result.errors).toEqual([])
+  })
+
+  it('keeps a VU session, and its assigns, across its iterations', async () => {
+    const seen: Array<[string, number, unknown]> = []
+    await run({
+      scenarios: once(async (s) => {
+        seen.push([s.id, s.iteration, s.assigns.previous])
+        s.assign({ previous: s.iteration })
+      }, 2, 2),
+    })
+    expect(seen.sort()).toEqual([
+      ['main#1', 0, undefined],
+      ['main#1', 1, 0],
+      ['main#2', 0, undefined],
+      ['main#2', 1, 0],
+    ])
   })
 
   it('tags requests by name without the query string, plus request and scenario tags', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createHistogram, decodeHistogram, encodeHistogram, HIGHEST_TRACKABLE_US, recordMicros, summarize } from '../../src/core/histogram.ts'
+import { createHistogram, decodeHistogram, encodeHistogram, HIGHEST_TRACKABLE_US, percentile, recordMicros, summarize } from '../../src/core/histogram.ts'
 import { aggregate, seriesFromResult, type Series } from '../../src/core/series.ts'
 
 describe('histograms', () => {
@@ -24,6 +24,15 @@ describe('histograms', () => {
     expect(h.totalCount).toBe(3)
     expect(h.getValueAtPercentile(0)).toBe(0)
     expect(h.maxValue).toBeGreaterThanOrEqual(HIGHEST_TRACKABLE_US * 0.999)
+  })
+
+  it('never reports a percentile above the exact maximum', () => {
+    const h = createHistogram()
+    for (let i = 0; i < 100; i++) recordMicros(h, 92_001)
+    // HDR would report the top of 92 001's bucket for p99; the summary caps it at the real max.
+    expect(h.getValueAtPercentile(99)).toBeGreaterThan(92_001)
+    expect(percentile(h, 99)).toBe(92_001)
+    expect(summarize(h).percentiles.p99).toBe(summarize(h).max)
   })
 
   it('summarises an empty histogram as zeros', () => {
