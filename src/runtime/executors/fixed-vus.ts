@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
-import type { Dispatcher } from 'undici'
 import type { HttpClient } from '../http/client.ts'
+import { InflightRequests } from '../http/inflight.ts'
 import type { MetricsRegistry } from '../metrics/registry.ts'
 import { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
@@ -39,7 +39,7 @@ const YIELD_EVERY = 64
  */
 export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Promise<void> {
   const controller = new AbortController()
-  const inflight = new Set<Dispatcher.DispatchController>()
+  const inflight = new InflightRequests()
   const ctx: ScenarioContext = {
     name: s.key,
     client: deps.client,
@@ -55,7 +55,7 @@ export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Prom
   if (await settlesWithin(all, end + s.gracefulStopMs - performance.now())) return
   const reason = new ScenarioStoppedError(s.key)
   controller.abort(reason)
-  for (const c of inflight) c.abort(reason)
+  inflight.abortAll(reason)
   // Scenario code that ignores the abort signal is left behind rather than hanging the test.
   await settlesWithin(all, 1000)
 }

@@ -4,6 +4,7 @@ import { Pool, type Dispatcher } from 'undici'
 import { ChaperonError } from '../../core/errors.ts'
 import { VERSION } from '../../core/version.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import type { InflightNode, InflightRequests } from './inflight.ts'
 import { type RequestOptions, type ResolvedRequest, resolveRequest } from './request-options.ts'
 import { Response } from './response.ts'
 
@@ -13,7 +14,7 @@ export interface RequestScope {
   /** Aborted when the scenario is cut off; requests then end without being recorded. */
   readonly signal: AbortSignal
   /** Requests in flight, so a hard stop can abort them. */
-  readonly inflight: Set<Dispatcher.DispatchController>
+  readonly inflight: InflightRequests
 }
 
 /** A request with its target, wire headers and size worked out, ready to dispatch. */
@@ -136,14 +137,16 @@ export class HttpClient {
 }
 
 /** Follows one request through undici, then records it and settles the scenario's promise. */
-class ExchangeHandler implements Dispatcher.DispatchHandler {
+class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
+  controller: Dispatcher.DispatchController | undefined
+  prev: InflightNode | undefined
+  next: InflightNode | undefined
   readonly #req: PreparedRequest
   readonly #scope: RequestScope
   readonly #resolve: (response: Response) => void
   readonly #reject: (reason: unknown) => void
   readonly #startedAt = performance.now()
   readonly #chunks: Buffer[] | undefined
-  #controller: Dispatcher.DispatchController | undefined
   #sent = false
   #status = 0
   #headers: IncomingHttpHeaders = EMPTY_HEADERS
@@ -160,8 +163,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller
-    this.#scope.inflight.add(controller)
+    this.controller = controller
+    this.#scope.inflight.add(this)
   }
 
   onRequestSent(): void {
@@ -193,7 +196,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   #finish(error: string | undefined): void {
     const endedAt = performance.now()
     const scope = this.#scope
-    if (this.#controller !== undefined) scope.inflight.delete(this.#controller)
+    if (this.controller !== undefined) scope.inflight.delete(this)
     // A request cut off by the load test's own stop says nothing about the target.
     if (scope.signal.aborted) {
       this.#reject(scope.signal.reason)
