@@ -43,7 +43,7 @@ export class ThresholdsFailedError extends ChaperonError {
  * Finds the option name closest to `given` among `known`, for did-you-mean hints.
  * Returns undefined when nothing is close enough to be a likely typo.
  */
-export function closest(given: string, known: Iterable<string>): string | undefined {
+function closest(given: string, known: Iterable<string>): string | undefined {
   let best: string | undefined
   let bestDistance = Math.max(2, Math.floor(given.length / 3)) + 1
   for (const candidate of known) {

@@ -43,7 +43,7 @@ export function decodeHistogram(encoded: string): Histogram {
 }
 
 /** The key a percentile has in `TrendSummary.percentiles`: 95 → `p95`, 99.9 → `p99.9`. */
-export function percentileKey(p: number): string {
+function percentileKey(p: number): string {
   return `p${p}`
 }
 

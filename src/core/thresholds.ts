@@ -4,18 +4,21 @@ import { ChaperonError, didYouMean } from './errors.ts'
 import { minValue, percentile, toMillis } from './histogram.ts'
 import type { MetricType, ThresholdResult } from './result.ts'
 import { aggregate, type Aggregate, type MetricInfo, type Series } from './series.ts'
+import { describeValue, isPlainObject } from './validate.ts'
 
-/** One threshold expression with options; the form that can stop a test early. */
+/** One threshold expression with options. */
 export interface ThresholdObject {
   /** The expression, `<aggregation> <operator> <value>`, e.g. `p(95)<200` or `rate<0.01`. */
   threshold: string
   /**
-   * Stop the whole test as soon as this threshold fails while it runs.
+   * Stop the test as soon as this threshold fails while it runs. Not supported
+   * yet: thresholds are evaluated once, at the end, so `loadTest()` rejects `true`.
    * @default false
    */
   abortOnFail?: boolean
   /**
-   * How long the test runs before `abortOnFail` is checked, so a cold start cannot abort it.
+   * How long the test would run before `abortOnFail` is checked. Checked as a
+   * duration; no effect until `abortOnFail` is supported.
    * @default 0
    */
   delayAbortEval?: Duration
@@ -33,7 +36,7 @@ export interface ThresholdObject {
  * @example
  * thresholds: {
  *   http_req_duration: ['p(95)<200', 'p99.9 <= 1.5s'],
- *   http_req_failed: { threshold: 'rate<0.01', abortOnFail: true, delayAbortEval: '10s' },
+ *   http_req_failed: { threshold: 'rate<0.01' },
  * }
  */
 export type Thresholds = Record<string, string | ThresholdObject | ReadonlyArray<string | ThresholdObject>>
@@ -99,7 +102,7 @@ export function parseThresholds(
   if (!isPlainObject(input)) {
     throw new ChaperonError(
       'CHAPERON_INVALID_OPTION',
-      `thresholds must be an object of metric → expressions, e.g. { http_req_duration: ['p(95)<200'] }; got ${show(input)}.`,
+      `thresholds must be an object of metric → expressions, e.g. { http_req_duration: ['p(95)<200'] }; got ${describeValue(input)}.`,
     )
   }
   const out: ParsedThreshold[] = []
@@ -148,8 +151,8 @@ function unknownMetric(key: string, metric: string, known: Iterable<string>): Ch
 
 function readEntry(entry: unknown, where: string): { expression: string; abortOnFail: boolean; delayAbortEvalMs: number } {
   if (typeof entry === 'string') return { expression: entry.trim(), abortOnFail: false, delayAbortEvalMs: 0 }
-  const form = "an expression such as 'p(95)<200' or { threshold: 'p(95)<200', abortOnFail: true }"
-  if (!isPlainObject(entry)) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be ${form}; got ${show(entry)}.`)
+  const form = "an expression such as 'p(95)<200' or { threshold: 'p(95)<200' }"
+  if (!isPlainObject(entry)) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be ${form}; got ${describeValue(entry)}.`)
   for (const k of Object.keys(entry)) {
     if (!OBJECT_KEYS.includes(k)) {
       throw new ChaperonError(
@@ -162,7 +165,7 @@ function readEntry(entry: unknown, where: string): { expression: string; abortOn
     throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where}.threshold must be a string; write ${form}.`)
   }
   if (entry.abortOnFail !== undefined && typeof entry.abortOnFail !== 'boolean') {
-    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where}.abortOnFail must be true or false, as in { threshold: 'p(95)<200', abortOnFail: true }; got ${show(entry.abortOnFail)}.`)
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where}.abortOnFail must be true or false, as in { threshold: 'p(95)<200', abortOnFail: false }; got ${describeValue(entry.abortOnFail)}.`)
   }
   const delayAbortEvalMs = entry.delayAbortEval === undefined ? 0 : parseDuration(entry.delayAbortEval, `${where}.delayAbortEval`)
   return { expression: entry.threshold.trim(), abortOnFail: entry.abortOnFail === true, delayAbortEvalMs }
@@ -326,14 +329,4 @@ export function evaluateThresholds(
 /** The k6 end-of-test line for a threshold, without its ✓/✗ mark: `'p(95)<200' p(95)=148.21ms`. */
 export function formatThresholdLine(r: ThresholdResult): string {
   return `'${r.expression}' ${r.display}`
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== 'object' || v === null) return false
-  const proto: unknown = Object.getPrototypeOf(v)
-  return proto === Object.prototype || proto === null
-}
-
-function show(v: unknown): string {
-  return typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v))
 }

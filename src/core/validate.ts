@@ -13,13 +13,17 @@ export function expectObject(value: unknown, where: string, example: string): Re
   return value
 }
 
-/** Throws CHAPERON_UNKNOWN_OPTION, with a did-you-mean, for any key of `value` not in `allowed`. */
-export function expectKnownKeys(value: Record<string, unknown>, allowed: readonly string[], where: string): void {
+/**
+ * Throws CHAPERON_UNKNOWN_OPTION for any key of `value` not in `allowed`, with
+ * `hint(key)` when it knows where the key belongs, else a did-you-mean.
+ */
+export function expectKnownKeys(value: Record<string, unknown>, allowed: readonly string[], where: string, hint?: (key: string) => string | undefined): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
+      const why = hint?.(key)
       throw new ChaperonError(
         'CHAPERON_UNKNOWN_OPTION',
-        `${where} has an unknown option "${key}".${didYouMean(key, allowed)} Known options: ${allowed.join(', ')}.`,
+        `${where} has an unknown option "${key}".${why === undefined ? didYouMean(key, allowed) : ` ${why}`} Known options: ${allowed.join(', ')}.`,
       )
     }
   }
@@ -44,10 +48,11 @@ export function expectStringRecord(value: unknown, where: string, example: strin
 
 /** A CHAPERON_INVALID_OPTION error: "`where` must be `expected`; got `value`." */
 export function invalid(where: string, expected: string, value: unknown): ChaperonError {
-  return new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be ${expected}; got ${describe(value)}.`)
+  return new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be ${expected}; got ${describeValue(value)}.`)
 }
 
-function describe(value: unknown): string {
+/** A short, quoted rendering of a user's value for error messages. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function'
   if (typeof value === 'string') return JSON.stringify(value)
   if (value === undefined || typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)

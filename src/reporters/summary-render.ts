@@ -207,7 +207,7 @@ function thresholds(list: readonly ThresholdResult[], p: Palette): string[] {
 }
 
 function toRow(scenario: string, name: string, h: Histogram, max: number, failures: number, durationMs: number): HttpRow {
-  const at = (q: number) => (h.totalCount === 0 ? 0 : Math.min(toMillis(percentile(h, q)), max))
+  const at = (q: number) => (h.totalCount === 0 ? 0 : toMillis(percentile(h, q, max * 1000)))
   return {
     scenario,
     name,

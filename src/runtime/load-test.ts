@@ -68,9 +68,7 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
       context.task.meta[META_KEY] = result
       if (misuse !== undefined) throw misuse
       if (result.status === 'failed') {
-        const error = new ThresholdsFailedError(name, result.thresholds.filter((t) => !t.ok).map((t) => `${t.key} ${formatThresholdLine(t)}`))
-        error.stack = `${error.name}: ${error.message}\n${userFrames(callsite)}`
-        throw error
+        throw atCallsite(new ThresholdsFailedError(name, result.thresholds.filter((t) => !t.ok).map((t) => `${t.key} ${formatThresholdLine(t)}`)), callsite)
       }
     },
   })
@@ -85,13 +83,18 @@ function resolveAtCallsite(name: string, options: LoadTestOptions, callsite: str
   try {
     return resolveLoadTestOptions(name, options)
   } catch (error) {
-    if (error instanceof ChaperonError) error.stack = `${error.name}: ${error.message}\n${userFrames(callsite)}`
-    throw error
+    throw error instanceof ChaperonError ? atCallsite(error, callsite) : error
   }
 }
 
 function timeoutFor(lt: ResolvedLoadTest): number {
   return Math.max(...lt.scenarios.map((s) => s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
+}
+
+/** `error` with its stack replaced by the user's frames of `callsite`, so Vitest's code frame shows the loadTest() line. */
+function atCallsite<E extends Error>(error: E, callsite: string | undefined): E {
+  error.stack = `${error.name}: ${error.message}\n${userFrames(callsite)}`
+  return error
 }
 
 /** The frames of a stack outside chaperon; Vitest hides its own frames itself. */

@@ -29,6 +29,8 @@ export interface ResolvedScenario {
 export interface ResolvedLoadTest {
   baseUrl: URL | undefined
   scenarios: ResolvedScenario[]
+  /** The most VUs that can run at once: the sum over scenarios. */
+  vusMax: number
   thresholds: ParsedThreshold[]
   http: { headers: Record<string, string>; connections: number; timeoutMs: number }
 }
@@ -45,11 +47,11 @@ export const DEFAULTS = Object.freeze({
 const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http'] as const
 const HTTP_KEYS = ['headers', 'connections', 'timeout'] as const
 const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config'] as const
-const EXECUTOR_KEYS = {
+const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly string[]>> = {
   'constant-vus': ['vus', 'duration'],
   'per-vu-iterations': ['vus', 'iterations', 'maxDuration'],
   concurrency: ['concurrency', 'maxDuration'],
-} as const
+}
 const EXECUTORS = ['constant-vus', 'per-vu-iterations'] as const
 
 /**
@@ -67,14 +69,15 @@ export function resolveLoadTestOptions(testName: string, input: LoadTestOptions)
 
   const http = options.http === undefined ? {} : expectObject(options.http, `${where} http`, "{ timeout: '10s' }")
   expectKnownKeys(http, HTTP_KEYS, `${where} http`)
-  const maxVus = scenarios.reduce((sum, s) => sum + s.vus, 0)
+  const vusMax = scenarios.reduce((sum, s) => sum + s.vus, 0)
   return {
     baseUrl: options.baseUrl === undefined ? undefined : resolveBaseUrl(`${where} baseUrl`, options.baseUrl),
     scenarios,
+    vusMax,
     thresholds: resolveThresholds(where, options.thresholds),
     http: {
       headers: http.headers === undefined ? {} : expectStringRecord(http.headers, `${where} http.headers`, "{ authorization: 'Bearer …' }"),
-      connections: http.connections === undefined ? maxVus : expectInteger(http.connections, `${where} http.connections`, 1, 100),
+      connections: http.connections === undefined ? vusMax : expectInteger(http.connections, `${where} http.connections`, 1, 100),
       timeoutMs: parseDuration(http.timeout ?? DEFAULTS.httpTimeout, `${where} http.timeout`),
     },
   }
@@ -95,14 +98,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
   } else {
     throw invalid(`${where}.executor`, `one of ${EXECUTORS.map((e) => `'${e}'`).join(', ')} (or leave it out and give concurrency: N)`, o.executor)
   }
-  for (const key of Object.keys(o)) {
-    const owner = (Object.keys(EXECUTOR_KEYS) as Array<keyof typeof EXECUTOR_KEYS>).find((e) => e !== executor && (EXECUTOR_KEYS[e] as readonly string[]).includes(key))
-    if (owner !== undefined && !(EXECUTOR_KEYS[executor] as readonly string[]).includes(key)) {
-      const form = owner === 'concurrency' ? "Chaperon's form { scenario, concurrency: N } (without executor)" : `executor: '${owner}'`
-      throw new ChaperonError('CHAPERON_UNKNOWN_OPTION', `${where} sets "${key}", which ${executor === 'concurrency' ? "Chaperon's concurrency form" : `the '${executor}' executor`} does not take; it belongs to ${form}. Known options here: ${[...COMMON_KEYS, ...EXECUTOR_KEYS[executor]].join(', ')}.`)
-    }
-  }
-  expectKnownKeys(o, [...COMMON_KEYS, ...EXECUTOR_KEYS[executor]], where)
+  expectKnownKeys(o, [...COMMON_KEYS, ...EXECUTOR_KEYS[executor]], where, (key) => belongsTo(key, executor))
   const config = o.config === undefined ? baseConfig : deepMerge(baseConfig, expectObject(o.config, `${where}.config`, '{ userCount: 10 }'))
   const common = {
     key,
@@ -144,6 +140,13 @@ function resolveThresholds(where: string, input: unknown): ParsedThreshold[] {
     )
   }
   return parsed
+}
+
+/** Where an option another executor takes belongs, for the unknown-option message. */
+function belongsTo(key: string, executor: ResolvedScenario['executor']): string | undefined {
+  const owner = (Object.keys(EXECUTOR_KEYS) as Array<ResolvedScenario['executor']>).find((e) => e !== executor && EXECUTOR_KEYS[e].includes(key))
+  if (owner === undefined) return undefined
+  return `It belongs to ${owner === 'concurrency' ? "Chaperon's form { scenario, concurrency: N } (without executor)" : `executor: '${owner}'`}.`
 }
 
 /** Config is copied to every session (and later to worker threads), so it must be plain data. */

@@ -27,7 +27,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   const registry = new MetricsRegistry()
   const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs })
   const vus = registry.gauge('vus', {})
-  setGauge(registry.gauge('vus_max', {}), lt.scenarios.reduce((n, s) => n + s.vus, 0))
+  setGauge(registry.gauge('vus_max', {}), lt.vusMax)
   let active = 0
   const errors = new Map<string, ScenarioErrorResult>()
   let misuse: ChaperonError | undefined

@@ -74,6 +74,8 @@ export class HttpClient {
 
   /** Sends a prepared request and resolves with its response; failures of the target resolve too, as data. */
   send(req: PreparedRequest, scope: RequestScope): Promise<Response> {
+    // A session left running after its hard stop must not open pools the run has already closed.
+    if (scope.signal.aborted) return Promise.reject(scope.signal.reason)
     return new Promise((resolve, reject) => {
       this.#pool(req.origin).dispatch(
         {
@@ -180,8 +182,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#bodyBytes += chunk.length
-    // A chunk is a view of the socket's whole read buffer; keeping a small view would pin
-    // the large buffer and drive the GC, so small bodies are copied out.
+    // A chunk can be a small view of the socket's whole read buffer; a response the scenario
+    // keeps would pin that buffer, so small views are copied out.
     this.#chunks?.push(chunk.length * 4 < chunk.buffer.byteLength ? Buffer.from(chunk) : chunk)
   }
 
@@ -196,7 +198,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
   #finish(error: string | undefined): void {
     const endedAt = performance.now()
     const scope = this.#scope
-    if (this.controller !== undefined) scope.inflight.delete(this)
+    scope.inflight.delete(this)
     // A request cut off by the load test's own stop says nothing about the target.
     if (scope.signal.aborted) {
       this.#reject(scope.signal.reason)

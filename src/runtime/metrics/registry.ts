@@ -1,4 +1,4 @@
-import { createHistogram, recordMicros, summarize } from '../../core/histogram.ts'
+import { createHistogram, summarize } from '../../core/histogram.ts'
 import type { MetricType, SeriesResult, Tags } from '../../core/result.ts'
 import type { Series } from '../../core/series.ts'
 
@@ -79,7 +79,7 @@ export class MetricsRegistry {
 }
 
 /** `metric{a:1,b:2}` with tags sorted, the identity of a series. */
-export function seriesKey(metric: string, tags: Tags): string {
+function seriesKey(metric: string, tags: Tags): string {
   const keys = Object.keys(tags).sort()
   return keys.length === 0 ? metric : `${metric}{${keys.map((k) => `${k}:${tags[k]}`).join(',')}}`
 }
@@ -92,10 +92,6 @@ export function normalizeTags(tags: Record<string, string | undefined>): Tags {
     if (v !== undefined) out[k] = v
   }
   return Object.freeze(out)
-}
-
-export function addSample(series: TrendSeries, micros: number): void {
-  recordMicros(series.histogram, micros)
 }
 
 export function setGauge(series: GaugeSeries, value: number): void {

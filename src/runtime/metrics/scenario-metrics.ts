@@ -1,5 +1,6 @@
 import type { Tags } from '../../core/result.ts'
-import { addSample, type MetricsRegistry, normalizeTags } from './registry.ts'
+import { recordMicros } from '../../core/histogram.ts'
+import { type MetricsRegistry, normalizeTags } from './registry.ts'
 
 /** The series one HTTP request outcome records into, found once per tag set. */
 export interface HttpSeries {
@@ -46,9 +47,9 @@ export class ScenarioMetrics {
   recordHttp(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean, durationUs: number, waitingUs: number, bytesSent: number, bytesReceived: number): void {
     const s = this.#httpSeries(req, status, errorCode, failed)
     s.reqs.value++
-    addSample(s.duration, durationUs)
-    addSample(s.waiting, waitingUs)
-    addSample(s.receiving, durationUs - waitingUs)
+    recordMicros(s.duration.histogram, durationUs)
+    recordMicros(s.waiting.histogram, waitingUs)
+    recordMicros(s.receiving.histogram, durationUs - waitingUs)
     s.failed.total++
     if (failed) s.failed.passes++
     s.sent.value += bytesSent
@@ -69,7 +70,7 @@ export class ScenarioMetrics {
 
   recordIteration(durationUs: number): void {
     this.iterations.value++
-    addSample(this.iterationDuration, durationUs)
+    recordMicros(this.iterationDuration.histogram, durationUs)
   }
 
   #httpSeries(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
