@@ -1,13 +1,18 @@
 // The test-file API: what `*.load.ts` files import from 'chaperon'.
 export { loadTest } from './runtime/load-test.ts'
 export type { LoadTestAPI, LoadTestFn } from './runtime/load-test.ts'
-export { scenario } from './runtime/scenario.ts'
-export type { Scenario, ScenarioFn } from './runtime/scenario.ts'
-export { Session } from './runtime/session.ts'
-export type { DelayValue } from './runtime/session.ts'
+export { scenario, sequence } from './runtime/scenario.ts'
+export type { Scenario, ScenarioDefinition, ScenarioFn } from './runtime/scenario.ts'
+export { Session, SessionAborted } from './runtime/session.ts'
+export type { DelayValue, RepeatOptions, RetryOptions, SpreadOptions, WaitOptions } from './runtime/session.ts'
+export type { SessionLog, LogLevel } from './runtime/session-log.ts'
+export type { SignalMatch } from './runtime/session-signals.ts'
+export { Counter, Gauge, Rate, Trend } from './runtime/metrics/user-metrics.ts'
+export type { WsClient, WsConnectOptions } from './runtime/ws/ws-client.ts'
+export type { WsConnectError, WsConnection, WsMessage, WsSendData } from './runtime/ws/ws-connection.ts'
 export { Response } from './runtime/http/response.ts'
 export type { ResponseTimings } from './runtime/http/response.ts'
-export type { ExpectedStatuses, QueryValue, RequestOptions, StatusRange } from './runtime/http/request-options.ts'
+export type { BasicAuth, ExpectedStatuses, QueryValue, RequestOptions, StatusRange } from './runtime/http/request-options.ts'
 export type {
   CommonScenarioOptions,
   ConcurrencyOptions,
@@ -19,7 +24,7 @@ export type {
 } from './runtime/options.ts'
 export type { Thresholds, ThresholdObject } from './core/thresholds.ts'
 export type { Duration } from './core/duration.ts'
-export { ChaperonError, ThresholdsFailedError } from './core/errors.ts'
+export { ChaperonError, MissingConfigError, ThresholdsFailedError } from './core/errors.ts'
 export type { ChaperonErrorCode } from './core/errors.ts'
 export { SCHEMA_VERSION } from './core/result.ts'
 export type { LoadTestResult, MetricType, ScenarioErrorResult, ScenarioResult, SeriesResult, Tags, ThresholdResult, TrendSummary } from './core/result.ts'

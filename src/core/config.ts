@@ -1,3 +1,4 @@
+import { ChaperonError } from './errors.ts'
 import { isPlainObject } from './validate.ts'
 
 /** `over` deep-merged onto `base`: plain objects merge key by key, anything else in `over` replaces. */
@@ -17,4 +18,13 @@ export function deepFreeze<T>(value: T): Readonly<T> {
     Object.freeze(value)
   }
   return value
+}
+
+/** A deep copy of `config`; config crosses into sessions (and worker threads) by copy, so it must be plain data. */
+export function plainData(config: Record<string, unknown>, where: string): Record<string, unknown> {
+  try {
+    return structuredClone(config)
+  } catch (error) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must hold plain data (objects, arrays, strings, numbers, booleans, dates): ${(error as Error).message.replace(/\.$/, '')}. Move functions into the scenario itself.`)
+  }
 }

@@ -12,6 +12,13 @@ export type ChaperonErrorCode =
   | 'CHAPERON_THRESHOLDS_FAILED'
   | 'CHAPERON_INVALID_URL'
   | 'CHAPERON_NO_TARGET'
+  | 'CHAPERON_MISSING_CONFIG'
+  | 'CHAPERON_UNKNOWN_TASK'
+  | 'CHAPERON_NO_PARENT'
+  | 'CHAPERON_NO_SESSION'
+  | 'CHAPERON_METRIC_CONFLICT'
+  | 'CHAPERON_WS_NAME_IN_USE'
+  | 'CHAPERON_WS_UNKNOWN_CONNECTION'
 
 /** Base class of every error chaperon throws on purpose; match on `code`. */
 export class ChaperonError extends Error {
@@ -37,6 +44,30 @@ export class ThresholdsFailedError extends ChaperonError {
     )
     this.failures = failures
   }
+}
+
+/** Thrown by `s.require(path)` when the session's config has no value at `path`. */
+export class MissingConfigError extends ChaperonError {
+  /** The dotted path that was required, such as `db.url`. */
+  readonly key: string
+  /** The scenario whose session asked for it. */
+  readonly scenario: string
+
+  constructor(key: string, scenario: string) {
+    super(
+      'CHAPERON_MISSING_CONFIG',
+      `Scenario "${scenario}" requires config "${key}", which is not set. Set it in loadTest({ config }), in the scenarios entry's config, or in scenario({ config }), e.g. config: ${example(key)}.`,
+    )
+    this.key = key
+    this.scenario = scenario
+  }
+}
+
+/** `{ db: { url: … } }` for `db.url`. */
+function example(key: string): string {
+  return key
+    .split('.')
+    .reduceRight((inner, part) => `{ ${/^[A-Za-z_$][\w$]*$/.test(part) ? part : JSON.stringify(part)}: ${inner} }`, '…')
 }
 
 /**

@@ -54,10 +54,20 @@ export interface ScenarioResult {
   scenario: string
 }
 
-/** An error thrown by scenario code, grouped by message. */
+/**
+ * A distinct error seen in a run: scenario code that threw, or a session action
+ * that failed (a timeout, a WebSocket error). Grouped by scenario, action, code
+ * and message; each is also counted in the `errors` metric.
+ */
 export interface ScenarioErrorResult {
   scenario: string
+  /** What failed: `iteration` for scenario code that threw, else the action, such as `await` or `ws.connect`. */
+  action: string
+  /** The `error_code` tag it was counted under. */
+  code: string
   message: string
+  /** The stack of the first occurrence, when the error had one. */
+  stack?: string
   count: number
 }
 

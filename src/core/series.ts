@@ -83,7 +83,7 @@ export function seriesFromResult(result: Pick<LoadTestResult, 'metrics'>): Serie
 /** What chaperon knows about a metric name before any sample exists. */
 export interface MetricInfo {
   type: MetricType
-  /** `time` trends hold microseconds and are shown and compared in milliseconds. */
+  /** Trends hold thousandths of their values: `time` trends microseconds, shown and compared in milliseconds. */
   unit: 'time' | 'bytes' | 'count'
   description: string
 }

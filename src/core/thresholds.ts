@@ -145,7 +145,7 @@ function unknownMetric(key: string, metric: string, known: Iterable<string>): Ch
   return new ChaperonError(
     'CHAPERON_THRESHOLD_UNKNOWN_METRIC',
     `Threshold key "${key}" names an unknown metric "${metric}".${didYouMean(metric, known)} ` +
-      'Use a built-in metric such as "http_req_duration"; docs/metrics.md lists them all.',
+      'Use a built-in metric such as "http_req_duration" (docs/metrics.md lists them all), or declare your own at the top of the test file, before loadTest(): new Trend(\'' + metric + '\') (or Counter, Rate, Gauge).',
   )
 }
 
@@ -274,7 +274,8 @@ function observe(t: ParsedThreshold, agg: Aggregate | undefined, durationSec: nu
         : t.aggregation === 'min' ? minValue(h)
         : t.aggregation === 'max' ? h.maxValue
         : percentile(h, t.aggregation === 'med' ? 50 : t.percentile!)
-      return info.unit === 'time' ? toMillis(us) : us
+      // Trends keep thousandths: microseconds of a time, thousandths of a custom value.
+      return toMillis(us)
     }
   }
 }

@@ -37,6 +37,12 @@ export function expectInteger(value: unknown, where: string, min: number, exampl
   return value
 }
 
+/** Throws CHAPERON_INVALID_OPTION unless `value` is true or false. */
+export function expectBoolean(value: unknown, where: string): boolean {
+  if (typeof value !== 'boolean') throw invalid(where, 'true or false', value)
+  return value
+}
+
 /** Throws CHAPERON_INVALID_OPTION unless `value` is an object of string values. */
 export function expectStringRecord(value: unknown, where: string, example: string): Record<string, string> {
   const obj = expectObject(value, where, example)

@@ -31,7 +31,7 @@ interface HttpGroup {
 }
 
 /** Metrics the lines under the table read; only these are decoded for them. */
-const STAT_METRICS = new Set(['iterations', 'iteration_duration', 'checks', 'data_sent', 'data_received', 'vus'])
+const STAT_METRICS = new Set(['iterations', 'iteration_duration', 'checks', 'data_sent', 'data_received', 'vus', 'session_aborts', 'ws_sessions', 'ws_connecting', 'ws_msgs_sent', 'ws_msgs_received', 'ws_recv_duration'])
 
 /**
  * One row per (scenario, name) of the `http_req_duration` series, sorted by
@@ -161,6 +161,23 @@ function stats(series: readonly Series[], durationMs: number, p: Palette): strin
       failedChecks.push(`    ${p.red('✗')} ${name}  ${p.dim(`${agg.total - agg.passes}/${agg.total} failed`)}`)
     }
   }
+  const aborts = aggregate(series, 'session_aborts')
+  if (aborts?.type === 'counter' && aborts.value > 0) lines.push(['session_aborts', p.yellow(String(aborts.value))])
+  const wsSessions = aggregate(series, 'ws_sessions')
+  if (wsSessions?.type === 'counter') {
+    const connecting = aggregate(series, 'ws_connecting')
+    const p95 = connecting?.type === 'trend' && connecting.histogram.totalCount > 0 ? `  connecting p95=${formatMillis(toMillis(percentile(connecting.histogram, 95)))}` : ''
+    lines.push(['ws_sessions', `${wsSessions.value}${p95}`])
+    for (const metric of ['ws_msgs_sent', 'ws_msgs_received']) {
+      const agg = aggregate(series, metric)
+      if (agg?.type === 'counter') lines.push([metric, `${agg.value}  ${p.dim(`${formatRate(perSecond(agg.value, durationMs))}/s`)}`])
+    }
+    const recv = aggregate(series, 'ws_recv_duration')
+    if (recv?.type === 'trend' && recv.histogram.totalCount > 0) {
+      const at = (q: number) => formatMillis(toMillis(percentile(recv.histogram, q)))
+      lines.push(['ws_recv_duration', `p50=${at(50)} p95=${at(95)} p99=${at(99)}`])
+    }
+  }
   for (const metric of ['data_sent', 'data_received']) {
     const agg = aggregate(series, metric)
     if (agg?.type !== 'counter') continue
@@ -177,16 +194,22 @@ function stats(series: readonly Series[], durationMs: number, p: Palette): strin
   return out
 }
 
+// Stack frames shown under each distinct error; enough to find the line in the scenario.
+const STACK_FRAMES = 4
+
+/** Each distinct error once, most frequent first: its count, scenario, action and code, then the top of its stack. */
 function errors(result: LoadTestResult, p: Palette): string[] {
-  const byMessage = new Map<string, number>()
-  for (const e of result.errors) {
-    // Only the first line: stack-like messages would break the summary's layout.
+  if (result.errors.length === 0) return []
+  const sorted = [...result.errors].sort((a, b) => b.count - a.count || compare(a.message, b.message))
+  const out = [`  ${p.red('errors')}`]
+  for (const e of sorted) {
+    // Only the first line: multi-line messages would break the summary's layout.
     const message = e.message.split('\n', 1)[0] ?? ''
-    byMessage.set(message, (byMessage.get(message) ?? 0) + e.count)
+    out.push(`    ${p.red(`${e.count}×`)} ${message} ${p.dim(`(${e.scenario}, ${e.action}, ${e.code})`)}`)
+    const frames = (e.stack ?? '').split('\n').filter((line) => /^\s+at /.test(line)).slice(0, STACK_FRAMES)
+    for (const frame of frames) out.push(`        ${p.dim(frame.trim())}`)
   }
-  if (byMessage.size === 0) return []
-  const sorted = [...byMessage].sort((a, b) => b[1] - a[1] || compare(a[0], b[0]))
-  return [`  ${p.red('errors')}`, ...sorted.map(([message, count]) => `    ${p.red(`${count}×`)} ${message}`)]
+  return out
 }
 
 function thresholds(list: readonly ThresholdResult[], p: Palette): string[] {

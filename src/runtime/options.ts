@@ -1,5 +1,6 @@
 import type { Duration } from '../core/duration.ts'
 import type { Thresholds } from '../core/thresholds.ts'
+import type { BasicAuth } from './http/request-options.ts'
 import type { Scenario } from './scenario.ts'
 
 /** Options every executor takes. */
@@ -60,6 +61,16 @@ export interface HttpOptions {
   connections?: number
   /** Default request timeout, for the response headers and for each wait on the body. @default '60s' */
   timeout?: Duration
+  /**
+   * Basic authentication for every request: sends `authorization: Basic …`.
+   * A request's own `auth`, or an `authorization` header (here or on the request), wins.
+   */
+  auth?: BasicAuth
+  /**
+   * Skip TLS certificate verification, for targets with self-signed or expired
+   * certificates. Never for a target whose identity matters. @default false
+   */
+  insecure?: boolean
 }
 
 /** What `loadTest(name, options)` takes. */

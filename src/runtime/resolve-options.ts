@@ -1,13 +1,15 @@
-import { BUILTIN_METRICS } from '../core/builtin-metrics.ts'
-import { deepFreeze, deepMerge } from '../core/config.ts'
+import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { parseDuration } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
 import type { Tags } from '../core/result.ts'
 import { type ParsedThreshold, parseThresholds } from '../core/thresholds.ts'
-import { expectInteger, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../core/validate.ts'
+import { expectBoolean, expectInteger, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../core/validate.ts'
+import { basicAuthorization } from './http/request-options.ts'
 import { normalizeTags } from './metrics/registry.ts'
+import { knownMetricNames, metricInfo } from './metrics/user-metrics.ts'
 import type { LoadTestOptions } from './options.ts'
 import { isScenario, type Scenario } from './scenario.ts'
+import { type LogLevel, resolveLogLevel } from './session-log.ts'
 
 /** A scenario entry with defaults applied and every field checked. */
 export interface ResolvedScenario {
@@ -23,6 +25,8 @@ export interface ResolvedScenario {
   gracefulStopMs: number
   tags: Tags
   config: Readonly<Record<string, unknown>>
+  /** What `s.log` prints. */
+  logLevel: LogLevel
 }
 
 /** Load test options with defaults applied and every field checked. */
@@ -32,7 +36,14 @@ export interface ResolvedLoadTest {
   /** The most VUs that can run at once: the sum over scenarios. */
   vusMax: number
   thresholds: ParsedThreshold[]
-  http: { headers: Record<string, string>; connections: number; timeoutMs: number }
+  http: {
+    headers: Record<string, string>
+    connections: number
+    timeoutMs: number
+    /** The `authorization` header value of `http.auth`. */
+    authorization: string | undefined
+    insecure: boolean
+  }
 }
 
 /** The defaults of every optional setting. */
@@ -45,7 +56,7 @@ export const DEFAULTS = Object.freeze({
 })
 
 const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http'] as const
-const HTTP_KEYS = ['headers', 'connections', 'timeout'] as const
+const HTTP_KEYS = ['headers', 'connections', 'timeout', 'auth', 'insecure'] as const
 const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config'] as const
 const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly string[]>> = {
   'constant-vus': ['vus', 'duration'],
@@ -79,6 +90,8 @@ export function resolveLoadTestOptions(testName: string, input: LoadTestOptions)
       headers: http.headers === undefined ? {} : expectStringRecord(http.headers, `${where} http.headers`, "{ authorization: 'Bearer …' }"),
       connections: http.connections === undefined ? vusMax : expectInteger(http.connections, `${where} http.connections`, 1, 100),
       timeoutMs: parseDuration(http.timeout ?? DEFAULTS.httpTimeout, `${where} http.timeout`),
+      authorization: http.auth === undefined ? undefined : basicAuthorization(http.auth, `${where} http.auth`),
+      insecure: http.insecure === undefined ? false : expectBoolean(http.insecure, `${where} http.insecure`),
     },
   }
 }
@@ -99,14 +112,17 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     throw invalid(`${where}.executor`, `one of ${EXECUTORS.map((e) => `'${e}'`).join(', ')} (or leave it out and give concurrency: N)`, o.executor)
   }
   expectKnownKeys(o, [...COMMON_KEYS, ...EXECUTOR_KEYS[executor]], where, (key) => belongsTo(key, executor))
-  const config = o.config === undefined ? baseConfig : deepMerge(baseConfig, expectObject(o.config, `${where}.config`, '{ userCount: 10 }'))
+  // The load test's config, then the scenario's own, then this entry's: the more specific wins.
+  const merged = deepMerge(deepMerge(baseConfig, scenario.config), o.config === undefined ? {} : expectObject(o.config, `${where}.config`, '{ userCount: 10 }'))
+  const config = deepFreeze(plainData(merged, `${where}.config`))
   const common = {
     key,
     executor,
     scenario,
     gracefulStopMs: parseDuration(o.gracefulStop ?? DEFAULTS.gracefulStop, `${where}.gracefulStop`),
     tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),
-    config: deepFreeze(cloneData(config, `${where}.config`)),
+    config,
+    logLevel: resolveLogLevel(config, where),
   }
   switch (executor) {
     case 'constant-vus':
@@ -127,7 +143,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
 function resolveThresholds(where: string, input: unknown): ParsedThreshold[] {
   let parsed: ParsedThreshold[]
   try {
-    parsed = parseThresholds(input ?? {}, (name) => BUILTIN_METRICS[name])
+    parsed = parseThresholds(input ?? {}, metricInfo, knownMetricNames())
   } catch (error) {
     if (error instanceof ChaperonError) error.message = `${where} thresholds: ${error.message}`
     throw error
@@ -147,15 +163,6 @@ function belongsTo(key: string, executor: ResolvedScenario['executor']): string 
   const owner = (Object.keys(EXECUTOR_KEYS) as Array<ResolvedScenario['executor']>).find((e) => e !== executor && EXECUTOR_KEYS[e].includes(key))
   if (owner === undefined) return undefined
   return `It belongs to ${owner === 'concurrency' ? "Chaperon's form { scenario, concurrency: N } (without executor)" : `executor: '${owner}'`}.`
-}
-
-/** Config is copied to every session (and later to worker threads), so it must be plain data. */
-function cloneData(config: Record<string, unknown>, where: string): Record<string, unknown> {
-  try {
-    return structuredClone(config)
-  } catch (error) {
-    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must hold plain data (objects, arrays, strings, numbers, booleans, dates): ${(error as Error).message.replace(/\.$/, '')}. Move functions into the scenario itself.`)
-  }
 }
 
 function resolveBaseUrl(where: string, value: unknown): URL {

@@ -1,15 +1,15 @@
 import { performance } from 'node:perf_hooks'
-import { BUILTIN_METRICS } from '../core/builtin-metrics.ts'
 import { ChaperonError } from '../core/errors.ts'
-import { type LoadTestResult, SCHEMA_VERSION, type ScenarioErrorResult } from '../core/result.ts'
+import { type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
 import { evaluateThresholds } from '../core/thresholds.ts'
-import { runFixedVus } from './executors/fixed-vus.ts'
+import { VERSION } from '../core/version.ts'
+import { runFixedVus, type ScenarioDeps } from './executors/fixed-vus.ts'
 import { HttpClient } from './http/client.ts'
-import { MetricsRegistry, setGauge } from './metrics/registry.ts'
+import { ErrorLog } from './metrics/error-log.ts'
+import { MetricsRegistry, normalizeTags, setGauge } from './metrics/registry.ts'
+import { ScenarioMetrics } from './metrics/scenario-metrics.ts'
+import { metricInfo } from './metrics/user-metrics.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
-
-// Distinct error messages kept per load test; the rest are counted under one entry.
-const MAX_ERROR_KINDS = 50
 
 /** What a run produced: its result, and the first misuse of chaperon's API seen in scenario code. */
 export interface LoadTestRun {
@@ -25,27 +25,41 @@ export interface LoadTestRun {
 /** Runs a resolved load test to the end and returns its result, thresholds evaluated. */
 export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?: LoadTestResult['location']): Promise<LoadTestRun> {
   const registry = new MetricsRegistry()
-  const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs })
+  const errorLog = new ErrorLog()
+  const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs, authorization: lt.http.authorization, insecure: lt.http.insecure })
+  const auth: Record<string, string> = lt.http.authorization === undefined ? {} : { authorization: lt.http.authorization }
+  const wsHeaders = Object.freeze({ 'user-agent': `chaperon/${VERSION}`, ...auth, ...Object.fromEntries(Object.entries(lt.http.headers).map(([k, v]) => [k.toLowerCase(), v])) })
   const vus = registry.gauge('vus', {})
   setGauge(registry.gauge('vus_max', {}), lt.vusMax)
   let active = 0
-  const errors = new Map<string, ScenarioErrorResult>()
   let misuse: ChaperonError | undefined
-  const deps = {
-    client,
-    registry,
+  const deps: ScenarioDeps = {
+    context(s, signal, inflight) {
+      const nested = new Map<string, ScenarioMetrics>()
+      return {
+        name: s.key,
+        client,
+        metrics: new ScenarioMetrics(registry, s.tags, errorLog),
+        config: s.config,
+        signal,
+        inflight,
+        baseUrl: lt.baseUrl,
+        wsHeaders,
+        insecure: lt.http.insecure,
+        logLevel: s.logLevel,
+        metricsFor(scenario) {
+          let m = nested.get(scenario)
+          if (m === undefined) nested.set(scenario, (m = new ScenarioMetrics(registry, normalizeTags({ ...s.tags, scenario }), errorLog)))
+          return m
+        },
+        onMisuse(error) {
+          misuse ??= error
+        },
+      }
+    },
     onVuChange(delta: number) {
       active += delta
       setGauge(vus, active)
-    },
-    onError(scenario: string, error: unknown) {
-      if (error instanceof ChaperonError) misuse ??= error
-      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-      const message = errors.size < MAX_ERROR_KINDS || errors.has(`${scenario}\0${text}`) ? text : 'other errors'
-      const key = `${scenario}\0${message}`
-      const entry = errors.get(key)
-      if (entry === undefined) errors.set(key, { scenario, message, count: 1 })
-      else entry.count++
     },
   }
 
@@ -57,7 +71,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     await client.close()
   }
   const durationMs = performance.now() - t0
-  const thresholds = evaluateThresholds(lt.thresholds, registry.series(), durationMs / 1000, (metric) => BUILTIN_METRICS[metric])
+  const thresholds = evaluateThresholds(lt.thresholds, registry.series(), durationMs / 1000, metricInfo)
   const result: LoadTestResult = {
     schemaVersion: SCHEMA_VERSION,
     name,
@@ -68,7 +82,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     scenarios: lt.scenarios.map((s) => ({ name: s.key, executor: s.executor, scenario: s.scenario.name })),
     metrics: registry.toResults(),
     thresholds,
-    errors: [...errors.values()],
+    errors: errorLog.toResults(),
   }
   return { result, misuse }
 }

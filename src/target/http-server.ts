@@ -1,6 +1,7 @@
 /**
- * chaperon's bundled target server: a programmable HTTP/1.1 service to point
- * load tests, examples and integration tests at. Node built-ins only. It is
+ * chaperon's bundled target server: a programmable HTTP/1.1 and WebSocket
+ * service to point load tests, examples and integration tests at. Node
+ * built-ins, plus `ws` for the WebSocket routes (src/target/ws-routes.ts). It is
  * compiled with the package so the load project's global setup can start it;
  * `fixtures/servers/http.ts` runs it on its own (`npm run target`).
  *
@@ -16,12 +17,33 @@
  *                               outside 200–599 are clamped into that range
  *   GET  /bytes/:n              n bytes of application/octet-stream (n ≤ 50 MiB)
  *   GET  /json?size=N           {items: [...]} with N items (default 10, N ≤ 100 000)
- *   ANY  /echo                  JSON {method, path, query, headers, body}
- *   GET  /set-cookie?name=a&value=b   sets cookie a=b (Path=/)
- *   GET  /cookies               JSON {cookies: {name: value}} as received
+ *   ANY  /echo                  JSON {method, path, query, headers, body, bodyBytes}; a body
+ *                               sent with content-encoding: gzip is gunzipped, bodyBytes
+ *                               counts it as it came over the wire
+ *   GET  /set-cookie?name=a&value=b   sets cookie a=b (Path=/); repeat name and value to set
+ *                               several; path=, maxAge=, expires=, domain=, secure=1 set
+ *                               those attributes on each
+ *   GET  /cookies, /cookies/*   JSON {cookies: {name: value}} as received
+ *   GET  /basic-auth?user=u&pass=p    200 {user} when the request's Basic credentials are
+ *                               u:p, else 401 with www-authenticate
  *   ANY  /reset                 resets the connection before any response byte
  *   ANY  /hang                  never answers; the socket is destroyed by close()
+ *   POST /broadcast/:channel    sends the body as a text message to every WebSocket on
+ *                               /ws/broadcast?channel=:channel → 200 {delivered: n}
  *   anything else               404
+ *
+ * WebSocket routes (upgrade with GET; no compression; the first subprotocol offered is chosen):
+ *
+ *   /ws/echo                    echoes each message as it came (text or binary); text
+ *                               commands: 'whoami' → JSON {path, query, protocol, headers}
+ *                               of the handshake, 'close' → closes with 1000, 'drop' →
+ *                               destroys the TCP connection without a close frame
+ *   /ws/echo?ping=1             also pings with payload 'chaperon' on open and answers the
+ *                               pong with the text 'pong chaperon'
+ *   /ws/ping-pong               answers the text 'ping' with 'pong', ignores the rest
+ *   /ws/broadcast?channel=x     relays every message to all clients on channel x (default
+ *                               'default'), the sender included
+ *   any other upgrade           404
  *
  * GET routes answer HEAD too and 405 to other methods. Bad parameters answer
  * 400 with a message saying what to send instead.
@@ -29,6 +51,8 @@
 import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { gunzipSync } from 'node:zlib'
+import { createWsRoutes, type WsRoutes } from './ws-routes.ts'
 
 /** Where {@link startTargetServer} listens. */
 export interface TargetServerOptions {
@@ -43,7 +67,7 @@ export interface TargetServer {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
   url: string
   port: number
-  /** Stops listening and destroys every open socket, hung requests included. */
+  /** Stops listening and destroys every open socket, hung requests and WebSockets included. */
   close(): Promise<void>
 }
 
@@ -100,6 +124,10 @@ function parseCookies(header: string | undefined): Record<string, string> {
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8')
+}
+
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -107,7 +135,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
     if (size > MAX_BODY_BYTES) throw new BadRequest(`request body must be at most ${MAX_BODY_BYTES} bytes`)
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks).toString('utf8')
+  return Buffer.concat(chunks)
 }
 
 function delay(res: ServerResponse, query: URLSearchParams): void {
@@ -183,24 +211,83 @@ function createCarts() {
 }
 
 async function echo(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  const body = await readBody(req)
+  const raw = await readBytes(req)
+  let body = raw
+  if (req.headers['content-encoding'] === 'gzip') {
+    try {
+      body = gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES })
+    } catch (error) {
+      throw new BadRequest(`a content-encoding: gzip body must be gzip data of at most ${MAX_BODY_BYTES} bytes unpacked: ${(error as Error).message}`)
+    }
+  }
   sendJson(res, 200, {
     method: req.method,
     path: url.pathname,
     query: Object.fromEntries(url.searchParams),
     headers: req.headers,
-    body,
+    body: body.toString('utf8'),
+    bodyBytes: raw.length,
   })
 }
 
 function setCookie(res: ServerResponse, query: URLSearchParams): void {
-  const name = query.get('name') ?? ''
-  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-    throw new BadRequest(`name must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got '${name}'`)
+  const names = query.getAll('name')
+  const values = query.getAll('value')
+  if (names.length === 0) names.push('')
+  for (const name of names) {
+    if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+      throw new BadRequest(`name must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got '${name}'`)
+    }
   }
-  const value = query.get('value') ?? ''
-  res.setHeader('set-cookie', `${name}=${encodeURIComponent(value)}; Path=/`)
-  sendJson(res, 200, { name, value })
+  const attributes = cookieAttributes(query)
+  res.setHeader('set-cookie', names.map((name, i) => `${name}=${encodeURIComponent(values[i] ?? '')}${attributes}`))
+  if (names.length === 1) return sendJson(res, 200, { name: names[0], value: values[0] ?? '' })
+  sendJson(res, 200, names.map((name, i) => ({ name, value: values[i] ?? '' })))
+}
+
+/** `; Path=/…` and the other attributes asked for; checked so no parameter can inject another. */
+function cookieAttributes(query: URLSearchParams): string {
+  const path = query.get('path') ?? '/'
+  if (!/^\/[^;\s]*$/.test(path)) throw new BadRequest(`path must start with / and hold no ';' or spaces, got '${path}'`)
+  let out = `; Path=${path}`
+  const maxAge = query.get('maxAge')
+  if (maxAge !== null) {
+    if (!/^-?\d{1,10}$/.test(maxAge)) throw new BadRequest(`maxAge must be a whole number of seconds, got '${maxAge}'`)
+    out += `; Max-Age=${maxAge}`
+  }
+  const expires = query.get('expires')
+  if (expires !== null) {
+    const at = Date.parse(expires)
+    if (Number.isNaN(at)) throw new BadRequest(`expires must be a date such as '${new Date(0).toUTCString()}', got '${expires}'`)
+    out += `; Expires=${new Date(at).toUTCString()}`
+  }
+  const domain = query.get('domain')
+  if (domain !== null) {
+    if (!/^\.?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(domain)) throw new BadRequest(`domain must be a host name such as 'localhost', got '${domain}'`)
+    out += `; Domain=${domain}`
+  }
+  if (query.get('secure') === '1' || query.get('secure') === 'true') out += '; Secure'
+  return out
+}
+
+function basicAuth(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
+  const user = query.get('user')
+  const pass = query.get('pass')
+  if (user === null || pass === null) throw new BadRequest('give the credentials to accept: /basic-auth?user=alice&pass=secret')
+  if (req.headers.authorization === `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`) return sendJson(res, 200, { user })
+  res.setHeader('www-authenticate', 'Basic realm="chaperon", charset="UTF-8"')
+  send(res, 401, 'Unauthorized')
+}
+
+async function broadcast(req: IncomingMessage, res: ServerResponse, channel: string, ws: WsRoutes): Promise<void> {
+  let name: string
+  try {
+    name = decodeURIComponent(channel)
+  } catch {
+    throw new BadRequest(`channel must be URL-encoded, got '${channel}'`)
+  }
+  const body = await readBody(req)
+  sendJson(res, 200, { delivered: ws.publish(name, body) })
 }
 
 function methodNotAllowed(res: ServerResponse, allow: string): void {
@@ -210,7 +297,7 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>
 
-function createHandler(): Handler {
+function createHandler(ws: WsRoutes): Handler {
   const cart = createCarts()
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://target.invalid')
@@ -222,8 +309,11 @@ function createHandler(): Handler {
     if (path === '/hang') return
     if (first === 'status' && second !== undefined && extra === undefined) return status(res, second, query)
     if (path === '/cart') return req.method === 'POST' ? cart(req, res) : methodNotAllowed(res, 'POST')
+    if (first === 'broadcast' && second !== undefined && second !== '' && extra === undefined) {
+      return req.method === 'POST' ? broadcast(req, res, second, ws) : methodNotAllowed(res, 'POST')
+    }
 
-    const isGetRoute = ['', 'health', 'products', 'delay', 'bytes', 'json', 'set-cookie', 'cookies'].includes(first)
+    const isGetRoute = ['', 'health', 'products', 'delay', 'bytes', 'json', 'set-cookie', 'cookies', 'basic-auth'].includes(first)
     if (!isGetRoute) return send(res, 404, `no route for ${path}`)
     if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD')
     if (path === '/' || path === '/health') return send(res, 200, 'ok')
@@ -239,7 +329,8 @@ function createHandler(): Handler {
       return sendJson(res, 200, { items: Array.from({ length: size }, (_, i) => ({ id: i + 1, name: `item ${i + 1}`, value: i })) })
     }
     if (path === '/set-cookie') return setCookie(res, query)
-    if (path === '/cookies') return sendJson(res, 200, { cookies: parseCookies(req.headers.cookie) })
+    if (first === 'cookies') return sendJson(res, 200, { cookies: parseCookies(req.headers.cookie) })
+    if (path === '/basic-auth') return basicAuth(req, res, query)
     send(res, 404, `no route for ${path}`)
   }
 }
@@ -252,7 +343,8 @@ function createHandler(): Handler {
  * await target.close()
  */
 export async function startTargetServer(options: TargetServerOptions = {}): Promise<TargetServer> {
-  const handle = createHandler()
+  const ws = createWsRoutes()
+  const handle = createHandler(ws)
   // Tracked by hand because closeAllConnections() misses sockets still sending their request.
   const sockets = new Set<Socket>()
   const server = createServer((req, res) => {
@@ -262,6 +354,7 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
       send(res, 500, error instanceof Error ? error.message : String(error))
     })
   })
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => ws.upgrade(req, socket, head))
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -284,6 +377,7 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
     close() {
       closing ??= new Promise<void>((resolveClose) => {
         server.close(() => resolveClose())
+        ws.close()
         for (const socket of sockets) socket.destroy()
       })
       return closing

@@ -20,6 +20,8 @@ describe('vitest run on a load project', () => {
     expect(result.location!.file).toMatch(/passing\.load\.ts$/)
     const reqs = result.metrics.filter((m) => m.metric === 'http_reqs')
     expect(reqs.reduce((n, m) => n + (m.type === 'counter' ? m.value : 0), 0)).toBe(100)
+    // The load project starts its workers with chaperon's Node flags.
+    expect(run.report.testResults[0]!.assertionResults[1]).toMatchObject({ title: 'runs in a worker started with the load project flags', status: 'passed' })
   })
 
   it('exits 1 on a breached threshold, names it with its actual value and points at the loadTest() line', async () => {

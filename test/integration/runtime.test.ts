@@ -2,12 +2,13 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTargetServer } from '../../fixtures/servers/http.ts'
-import type { LoadTestResult, SeriesResult } from '../../src/core/result.ts'
+import type { LoadTestResult } from '../../src/core/result.ts'
 import { VERSION } from '../../src/core/version.ts'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { runLoadTest } from '../../src/runtime/run.ts'
-import { type ScenarioFn, scenario } from '../../src/runtime/scenario.ts'
+import { scenario } from '../../src/runtime/scenario.ts'
+import { once, runResult, series, total } from '../support/results.ts'
 
 let target: Awaited<ReturnType<typeof startTargetServer>>
 beforeAll(async () => {
@@ -15,30 +16,8 @@ beforeAll(async () => {
 })
 afterAll(() => target.close())
 
-async function run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> {
-  const { result, misuse } = await runLoadTest('t', resolveLoadTestOptions('t', { baseUrl: target.url, ...options }))
-  expect(misuse).toBeUndefined()
-  return result
-}
-
-function once(fn: ScenarioFn, vus = 1, iterations = 1): LoadTestOptions['scenarios'] {
-  return { main: { scenario: scenario('s', fn), executor: 'per-vu-iterations', vus, iterations } }
-}
-
-/** Sum of a counter (or a rate's total / passes) over the series matching `tags`. */
-function total(result: LoadTestResult, metric: string, tags: Record<string, string> = {}, field: 'value' | 'passes' | 'total' = 'value'): number {
-  let n = 0
-  for (const m of result.metrics) {
-    if (m.metric !== metric || !Object.entries(tags).every(([k, v]) => m.tags[k] === v)) continue
-    if (m.type === 'counter' && field === 'value') n += m.value
-    else if (m.type === 'rate' && field !== 'value') n += m[field]
-    else if (m.type === 'trend') n += m.trend.count
-  }
-  return n
-}
-
-function series(result: LoadTestResult, metric: string): SeriesResult[] {
-  return result.metrics.filter((m) => m.metric === metric)
+function run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> {
+  return runResult({ baseUrl: target.url, ...options })
 }
 
 describe('runtime against the fixture server', () => {
@@ -214,18 +193,6 @@ describe('runtime against the fixture server', () => {
     expect(total(result, 'http_reqs', { name: 'GET /hang' })).toBe(0)
   })
 
-  it('counts errors thrown by scenario code, grouped by message, and carries on', async () => {
-    const result = await run({
-      scenarios: once(async (s) => {
-        await s.get('/')
-        if (s.iteration % 2 === 0) throw new Error('boom')
-      }, 2, 5),
-    })
-    expect(result.errors).toEqual([{ scenario: 'main', message: 'Error: boom', count: 6 }])
-    expect(total(result, 'iterations')).toBe(10)
-    expect(total(result, 'http_reqs')).toBe(10)
-  })
-
   it('fails the run on a misuse of the API inside a scenario, keeping the result', async () => {
     const { result, misuse } = await runLoadTest(
       't',
@@ -240,7 +207,7 @@ describe('runtime against the fixture server', () => {
     expect(misuse).toMatchObject({ code: 'CHAPERON_UNKNOWN_OPTION' })
     expect(misuse?.message).toContain('Did you mean "json"?')
     expect(result.status).toBe('failed')
-    expect(result.errors).toEqual([{ scenario: 'main', message: expect.stringContaining('CHAPERON_UNKNOWN_OPTION'), count: 3 }])
+    expect(result.errors).toEqual([expect.objectContaining({ scenario: 'main', action: 'iteration', code: 'CHAPERON_UNKNOWN_OPTION', count: 3 })])
     expect(total(result, 'http_reqs')).toBe(3)
   })
 

@@ -20,6 +20,7 @@ describe('loadProject', () => {
       name: 'load',
       include: ['**/*.load.ts'],
       pool: 'forks',
+      execArgv: ['--no-allocation-site-pretenuring'],
       fileParallelism: false,
       retry: 0,
       includeTaskLocation: true,

@@ -38,7 +38,7 @@ describe('resolveLoadTestOptions', () => {
     expect(Object.isFrozen(lt.scenarios[0]!.config)).toBe(true)
     expect(Object.isFrozen(lt.scenarios[0]!.config.db)).toBe(true)
     // Connections default to the most VUs that can run at once.
-    expect(lt.http).toEqual({ headers: {}, connections: 11, timeoutMs: 60_000 })
+    expect(lt.http).toEqual({ headers: {}, connections: 11, timeoutMs: 60_000, authorization: undefined, insecure: false })
   })
 
   it.each([

@@ -86,9 +86,9 @@ function shop(): { result: LoadTestResult; getAll: Histogram } {
         { key: 'http_req_duration', expression: 'p(50)<100', ok: true, actual: 24.3, display: 'p(50)=24.3ms' },
       ],
       errors: [
-        { scenario: 'browse', message: 'TypeError: cart is undefined\n    at browse (shop.load.ts:12:5)', count: 3 },
-        { scenario: 'checkout', message: 'TypeError: cart is undefined', count: 4 },
-        { scenario: 'checkout', message: 'payment declined', count: 9 },
+        { scenario: 'browse', action: 'iteration', code: 'TypeError', message: 'TypeError: cart is undefined', stack: 'TypeError: cart is undefined\n    at browse (shop.load.ts:12:5)\n    at run (chaperon.js:1:1)', count: 3 },
+        { scenario: 'checkout', action: 'iteration', code: 'TypeError', message: 'TypeError: cart is undefined', count: 4 },
+        { scenario: 'checkout', action: 'iteration', code: 'Error', message: 'payment declined\nsecond line', count: 9 },
       ],
     }),
   }
@@ -168,10 +168,20 @@ describe('renderSummary', () => {
     expect(after('vus')).toBe('max 20')
   })
 
-  it('groups scenario errors by their first line, most frequent first', () => {
+  it('shows each distinct error once, most frequent first, with its first line, where it came from and its stack', () => {
     const text = renderSummary(shop().result, plain)
-    expect(text).toContain('  errors\n    9× payment declined\n    7× TypeError: cart is undefined\n')
-    expect(text).not.toContain('shop.load.ts')
+    expect(text).toContain(
+      [
+        '  errors',
+        '    9× payment declined (checkout, iteration, Error)',
+        '    4× TypeError: cart is undefined (checkout, iteration, TypeError)',
+        '    3× TypeError: cart is undefined (browse, iteration, TypeError)',
+        '        at browse (shop.load.ts:12:5)',
+        '        at run (chaperon.js:1:1)',
+        '',
+      ].join('\n'),
+    )
+    expect(text).not.toContain('second line')
   })
 
   it('lists thresholds with ✓/✗ and their values, grouped by metric key', () => {
@@ -193,6 +203,28 @@ describe('renderSummary', () => {
     expect(coloured).toMatch(ANSI)
     expect(coloured).toContain(createPalette(true).red('✗'))
     expect(coloured).toContain(createPalette(true).green('✓'))
+  })
+
+  it('summarises WebSocket sessions, messages and receive times, and session aborts', () => {
+    const ws = { scenario: 'chat', name: '/ws/echo' }
+    const r = result({
+      durationMs: 2000,
+      metrics: [
+        { metric: 'ws_sessions', type: 'counter', tags: ws, value: 40 },
+        trend('ws_connecting', ws, latencies(40, 2, 2)),
+        { metric: 'ws_msgs_sent', type: 'counter', tags: ws, value: 800 },
+        { metric: 'ws_msgs_received', type: 'counter', tags: ws, value: 790 },
+        trend('ws_recv_duration', ws, latencies(790, 1, 10)),
+        { metric: 'session_aborts', type: 'counter', tags: { scenario: 'chat' }, value: 3 },
+      ],
+    })
+    const lines = renderSummary(r, plain).split('\n')
+    const after = (label: string) => lines.find((l) => l.trim().startsWith(`${label} `))?.trim().slice(label.length).trim()
+    expect(after('session_aborts')).toBe('3')
+    expect(after('ws_sessions')).toMatch(/^40 {2}connecting p95=3\.\d+ms$/)
+    expect(after('ws_msgs_sent')).toBe('800  400.0/s')
+    expect(after('ws_msgs_received')).toBe('790  395.0/s')
+    expect(after('ws_recv_duration')).toMatch(/^p50=\d\.\d+ms p95=\d+\.\d+ms p99=\d+\.\d+ms$/)
   })
 
   it('renders a result without any requests', () => {

@@ -314,9 +314,9 @@ describe('evaluateThreshold', () => {
     expect(verdicts).toEqual(expected)
   })
 
-  it('reads a non-time trend without converting to ms', () => {
+  it('reads a custom trend in its own unit, kept in thousandths as times are in microseconds', () => {
     const h = createHistogram()
-    recordMicros(h, 1500)
+    recordMicros(h, 1_500_000)
     const r = evaluate('payload_size', 'max<2048', trend(h))
     expect(r).toMatchObject({ ok: true, actual: 1500, display: 'max=1500' })
   })

@@ -1,20 +1,17 @@
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
-import type { HttpClient } from '../http/client.ts'
 import { InflightRequests } from '../http/inflight.ts'
-import type { MetricsRegistry } from '../metrics/registry.ts'
-import { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
-import { NEXT_ITERATION, type ScenarioContext, Session } from '../session.ts'
+import type { ScenarioContext } from '../session.ts'
+import { VirtualUser } from '../session-lifecycle.ts'
 
 /** What a running scenario needs from its load test. */
 export interface ScenarioDeps {
-  client: HttpClient
-  registry: MetricsRegistry
+  /** Builds the context the scenario's sessions share, around the executor's hard-stop signal and in-flight list. */
+  context(s: ResolvedScenario, signal: AbortSignal, inflight: InflightRequests): ScenarioContext
   /** Called with +1 when a VU starts and -1 when it ends. */
   onVuChange(delta: number): void
-  /** Called when scenario code throws. */
-  onError(scenario: string, error: unknown): void
 }
 
 /** Thrown into sessions that are cut off after the graceful stop. */
@@ -40,17 +37,10 @@ const YIELD_EVERY = 64
 export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Promise<void> {
   const controller = new AbortController()
   const inflight = new InflightRequests()
-  const ctx: ScenarioContext = {
-    name: s.key,
-    client: deps.client,
-    metrics: new ScenarioMetrics(deps.registry, s.tags),
-    config: s.config,
-    signal: controller.signal,
-    inflight,
-  }
+  const ctx = deps.context(s, controller.signal, inflight)
   const end = performance.now() + s.durationMs
   const loops: Promise<void>[] = []
-  for (let vu = 1; vu <= s.vus; vu++) loops.push(vuLoop(ctx, s, vu, end, deps))
+  for (let vu = 1; vu <= s.vus; vu++) loops.push(activeMetrics.run(ctx.metrics, () => vuLoop(new VirtualUser(ctx, s.scenario, vu), s, end, deps, controller.signal)))
   const all = Promise.all(loops)
   if (await settlesWithin(all, end + s.gracefulStopMs - performance.now())) return
   const reason = new ScenarioStoppedError(s.key)
@@ -60,25 +50,15 @@ export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Prom
   await settlesWithin(all, 1000)
 }
 
-async function vuLoop(ctx: ScenarioContext, s: ResolvedScenario, vu: number, end: number, deps: ScenarioDeps): Promise<void> {
+async function vuLoop(vu: VirtualUser, s: ResolvedScenario, end: number, deps: ScenarioDeps, stop: AbortSignal): Promise<void> {
   deps.onVuChange(1)
-  const session = new Session(ctx, vu)
   try {
-    let now = performance.now()
-    for (let i = 0; i < s.iterations && now < end && !ctx.signal.aborted; i++) {
-      const started = now
-      session[NEXT_ITERATION](i)
-      try {
-        await s.scenario.run(session)
-      } catch (error) {
-        if (ctx.signal.aborted) return
-        deps.onError(s.key, error)
-      }
-      now = performance.now()
-      ctx.metrics.recordIteration((now - started) * 1000)
+    for (let i = 0; i < s.iterations && performance.now() < end && !stop.aborted; i++) {
+      if (!(await vu.iterate(i))) return
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
     }
   } finally {
+    await vu.end()
     deps.onVuChange(-1)
   }
 }

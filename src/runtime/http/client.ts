@@ -4,6 +4,7 @@ import { Pool, type Dispatcher } from 'undici'
 import { ChaperonError } from '../../core/errors.ts'
 import { VERSION } from '../../core/version.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import type { SessionCookies } from './cookies.ts'
 import type { InflightNode, InflightRequests } from './inflight.ts'
 import { type RequestOptions, type ResolvedRequest, resolveRequest } from './request-options.ts'
 import { Response } from './response.ts'
@@ -15,6 +16,20 @@ export interface RequestScope {
   readonly signal: AbortSignal
   /** Requests in flight, so a hard stop can abort them. */
   readonly inflight: InflightRequests
+  /** The session's cookie jar: sent with each request, filled from each response's `Set-Cookie`. */
+  readonly cookies: SessionCookies
+}
+
+/** What {@link HttpClient} is built from: the load test's resolved `http` options and `baseUrl`. */
+export interface HttpClientOptions {
+  baseUrl: URL | undefined
+  connections: number
+  headers: Record<string, string>
+  timeoutMs: number
+  /** The `authorization` header value of `http.auth`; an `authorization` in `headers` wins over it. */
+  authorization?: string | undefined
+  /** Skip TLS certificate verification. @default false */
+  insecure?: boolean | undefined
 }
 
 /** A request with its target, wire headers and size worked out, ready to dispatch. */
@@ -45,14 +60,17 @@ export class HttpClient {
   readonly #basePath: string
   readonly #headers: Record<string, string>
   readonly #timeoutMs: number
+  readonly #connect: Pool.Options['connect']
   readonly #plain = new Map<string, Map<string, PreparedRequest>>()
 
-  constructor(options: { baseUrl: URL | undefined; connections: number; headers: Record<string, string>; timeoutMs: number }) {
+  constructor(options: HttpClientOptions) {
     this.#connections = options.connections
     this.#baseOrigin = options.baseUrl?.origin
     this.#basePath = options.baseUrl === undefined ? '' : options.baseUrl.pathname.replace(/\/$/, '')
-    this.#headers = { 'user-agent': `chaperon/${VERSION}`, accept: '*/*', ...lowerCaseKeys(options.headers) }
+    const auth = options.authorization === undefined ? undefined : { authorization: options.authorization }
+    this.#headers = { 'user-agent': `chaperon/${VERSION}`, accept: '*/*', ...auth, ...lowerCaseKeys(options.headers) }
     this.#timeoutMs = options.timeoutMs
+    this.#connect = options.insecure === true ? { rejectUnauthorized: false } : undefined
   }
 
   /**
@@ -76,18 +94,29 @@ export class HttpClient {
   send(req: PreparedRequest, scope: RequestScope): Promise<Response> {
     // A session left running after its hard stop must not open pools the run has already closed.
     if (scope.signal.aborted) return Promise.reject(scope.signal.reason)
+    let headers = req.wireHeaders
+    let bytesSent = req.bytesSent
+    // Checked first so a session that never got a cookie builds no URL and copies no headers.
+    if (scope.cookies.active) {
+      const explicit = headers.cookie
+      const cookie = scope.cookies.header(`${req.origin}${req.target}`, explicit)
+      if (cookie !== undefined && cookie !== explicit) {
+        headers = { ...headers, cookie }
+        bytesSent += cookie.length - (explicit === undefined ? -10 : explicit.length) // "cookie: …\r\n"
+      }
+    }
     return new Promise((resolve, reject) => {
       this.#pool(req.origin).dispatch(
         {
           origin: req.origin,
           path: req.target,
           method: req.method as Dispatcher.HttpMethod,
-          headers: req.wireHeaders,
+          headers,
           body: req.body ?? null,
           headersTimeout: req.timeoutMs,
           bodyTimeout: req.timeoutMs,
         },
-        new ExchangeHandler(req, scope, resolve, reject),
+        new ExchangeHandler(req, bytesSent, scope, resolve, reject),
       )
     })
   }
@@ -131,7 +160,7 @@ export class HttpClient {
   #pool(origin: string): Pool {
     let pool = this.#pools.get(origin)
     if (pool === undefined) {
-      pool = new Pool(origin, { connections: this.#connections, pipelining: 1 })
+      pool = new Pool(origin, { connections: this.#connections, pipelining: 1, connect: this.#connect })
       this.#pools.set(origin, pool)
     }
     return pool
@@ -144,6 +173,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
   prev: InflightNode | undefined
   next: InflightNode | undefined
   readonly #req: PreparedRequest
+  readonly #bytesSent: number
   readonly #scope: RequestScope
   readonly #resolve: (response: Response) => void
   readonly #reject: (reason: unknown) => void
@@ -156,8 +186,9 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
   #bodyBytes = 0
   #headersAt = 0
 
-  constructor(req: PreparedRequest, scope: RequestScope, resolve: (response: Response) => void, reject: (reason: unknown) => void) {
+  constructor(req: PreparedRequest, bytesSent: number, scope: RequestScope, resolve: (response: Response) => void, reject: (reason: unknown) => void) {
     this.#req = req
+    this.#bytesSent = bytesSent
     this.#scope = scope
     this.#resolve = resolve
     this.#reject = reject
@@ -205,10 +236,14 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
       return
     }
     const req = this.#req
+    // Stored after the clock stopped, so the jar's work is not timed as the target's; a response
+    // whose body then failed still set its cookies, as in a browser.
+    const setCookie = this.#headers['set-cookie']
+    if (setCookie !== undefined) scope.cookies.store(`${req.origin}${req.target}`, setCookie)
     const status = error === undefined ? this.#status : 0
     const failed = error !== undefined || !req.expect(status)
     const headersAt = this.#headersAt === 0 ? endedAt : this.#headersAt
-    const sent = this.#sent ? req.bytesSent : 0
+    const sent = this.#sent ? this.#bytesSent : 0
     scope.metrics.recordHttp(req, status, error, failed, (endedAt - this.#startedAt) * 1000, (headersAt - this.#startedAt) * 1000, sent, this.#headerBytes + this.#bodyBytes)
     const response = new Response(req.origin, req.target, status, error === undefined ? this.#headers : EMPTY_HEADERS, this.#bodyBytes, this.#startedAt, headersAt, endedAt, error, !failed, this.#chunks)
     if (req.checks !== undefined) {

@@ -1,6 +1,7 @@
+import { gzipSync } from 'node:zlib'
 import { type Duration, parseDuration } from '../../core/duration.ts'
 import { ChaperonError } from '../../core/errors.ts'
-import { expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
+import { expectBoolean, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
 import type { Response } from './response.ts'
 
 /** Statuses that count as success: one status, a range, or a list of both. */
@@ -12,8 +13,14 @@ export interface StatusRange {
   max: number
 }
 
-/** A query string value; arrays repeat the key. */
+/** A query string or form value; arrays repeat the key. */
 export type QueryValue = string | number | boolean | ReadonlyArray<string | number | boolean>
+
+/** Credentials for HTTP Basic authentication (RFC 7617). */
+export interface BasicAuth {
+  username: string
+  password: string
+}
 
 /** Options of one HTTP request. */
 export interface RequestOptions {
@@ -21,10 +28,22 @@ export interface RequestOptions {
   headers?: Record<string, string>
   /** Query parameters appended to the path. */
   query?: Record<string, QueryValue>
-  /** A body sent as JSON, with `content-type: application/json`. Give at most one of `json` and `body`. */
+  /** A body sent as JSON, with `content-type: application/json`. Give at most one of `json`, `form` and `body`. */
   json?: unknown
-  /** A raw body. Give at most one of `json` and `body`. */
+  /**
+   * A body sent as an HTML form, `application/x-www-form-urlencoded`; arrays
+   * repeat the key, as in `query`. Give at most one of `json`, `form` and `body`.
+   */
+  form?: Record<string, QueryValue>
+  /** A raw body, sent as given. Give at most one of `json`, `form` and `body`. */
   body?: string | Uint8Array
+  /** Compress the body with gzip and send `content-encoding: gzip`. @default false */
+  gzip?: boolean
+  /**
+   * Basic authentication: sends `authorization: Basic …`. It wins over the
+   * load test's `http.auth`; an `authorization` header in `headers` wins over it.
+   */
+  auth?: BasicAuth
   /** The `name` tag of the request's metrics. @default `METHOD /path` without the query string */
   name?: string
   /** Extra tags on the request's metrics. */
@@ -53,7 +72,13 @@ export interface ResolvedRequest {
   checks: Array<[string, (response: Response) => boolean]> | undefined
 }
 
-const KNOWN = ['headers', 'query', 'json', 'body', 'name', 'tags', 'timeout', 'expect', 'check', 'discardBody'] as const
+const KNOWN = ['headers', 'query', 'json', 'form', 'body', 'gzip', 'auth', 'name', 'tags', 'timeout', 'expect', 'check', 'discardBody'] as const
+const BODIES = ['json', 'form', 'body'] as const
+const BODY_EXAMPLES: Readonly<Record<(typeof BODIES)[number], string>> = {
+  json: '{ json: {...} } for JSON',
+  form: "{ form: { q: 'shoes' } } for an HTML form",
+  body: "{ body: '...' } for raw bytes",
+}
 const defaultExpect = (status: number): boolean => status >= 200 && status <= 399
 
 /** Checks one request's options and turns them into what the client sends. */
@@ -64,17 +89,30 @@ export function resolveRequest(method: string, path: string, options: RequestOpt
   }
   const where = `${method} ${path} options`
   expectKnownKeys(expectObject(options, where, "{ headers: { accept: 'application/json' } }"), KNOWN, where)
-  if (options.json !== undefined && options.body !== undefined) {
-    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} give both json and body; send one: { json: {...} } for JSON, or { body: '...' } for raw bytes.`)
+  const given = BODIES.filter((key) => options[key] !== undefined)
+  if (given.length > 1) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} give ${given.join(' and ')}; send one body: ${given.map((key) => BODY_EXAMPLES[key]).join(', or ')}.`)
   }
   let headers = options.headers === undefined ? undefined : expectStringRecord(options.headers, `${where}.headers`, "{ accept: 'application/json' }")
   let body: string | Uint8Array | undefined
   if (options.json !== undefined) {
     body = JSON.stringify(options.json)
     headers = { 'content-type': 'application/json', ...headers }
+  } else if (options.form !== undefined) {
+    body = encodeParams(options.form, `${where}.form`, "{ q: 'shoes', size: [40, 41] }")
+    headers = { 'content-type': 'application/x-www-form-urlencoded', ...headers }
   } else if (options.body !== undefined) {
     if (typeof options.body !== 'string' && !(options.body instanceof Uint8Array)) throw invalid(`${where}.body`, 'a string or Uint8Array', options.body)
     body = options.body
+  }
+  if (options.gzip !== undefined && expectBoolean(options.gzip, `${where}.gzip`)) {
+    if (body === undefined) throw invalid(`${where}.gzip`, 'left out on a request without a body (gzip compresses the json, form or body you send)', options.gzip)
+    body = gzipSync(body)
+    headers = { ...headers, 'content-encoding': 'gzip' }
+  }
+  if (options.auth !== undefined) {
+    const authorization = basicAuthorization(options.auth, `${where}.auth`)
+    if (!hasHeader(headers, 'authorization')) headers = { ...headers, authorization }
   }
   const fullPath = options.query === undefined ? path : withQuery(path, options.query, where)
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) throw invalid(`${where}.name`, "a non-empty string such as 'GET /products/:id'", options.name)
@@ -102,16 +140,40 @@ function defaultName(method: string, path: string): string {
 }
 
 function withQuery(path: string, query: Record<string, QueryValue>, where: string): string {
+  const qs = encodeParams(query, `${where}.query`, "{ page: 2, tag: ['a', 'b'] }")
+  if (qs === '') return path
+  return `${path}${path.includes('?') ? '&' : '?'}${qs}`
+}
+
+/** `a=1&b=x&b=y`: the encoding of both query strings and HTML forms. */
+function encodeParams(values: Record<string, QueryValue>, where: string, example: string): string {
   const params = new URLSearchParams()
-  for (const [key, value] of Object.entries(expectObject(query, `${where}.query`, "{ page: 2, tag: ['a', 'b'] }"))) {
+  for (const [key, value] of Object.entries(expectObject(values, where, example))) {
     for (const v of Array.isArray(value) ? value : [value]) {
-      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw invalid(`${where}.query.${key}`, 'a string, number, boolean or an array of them', v)
+      if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') throw invalid(`${where}.${key}`, 'a string, number, boolean or an array of them', v)
       params.append(key, String(v))
     }
   }
-  const qs = params.toString()
-  if (qs === '') return path
-  return `${path}${path.includes('?') ? '&' : '?'}${qs}`
+  return params.toString()
+}
+
+/**
+ * Checks `{ username, password }` and returns its `authorization` header value.
+ * Used for a request's `auth` and the load test's `http.auth`.
+ */
+export function basicAuthorization(value: unknown, where: string): string {
+  const example = "{ username: 'alice', password: 'secret' }"
+  const auth = expectObject(value, where, example)
+  expectKnownKeys(auth, ['username', 'password'], where)
+  if (typeof auth.username !== 'string' || auth.username.includes(':')) throw invalid(`${where}.username`, `a string without ':' (Basic auth cannot carry one), as in ${example}`, auth.username)
+  if (typeof auth.password !== 'string') throw invalid(`${where}.password`, `a string, as in ${example}`, auth.password)
+  return `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`
+}
+
+function hasHeader(headers: Record<string, string> | undefined, name: string): boolean {
+  if (headers === undefined) return false
+  for (const key in headers) if (key.toLowerCase() === name) return true
+  return false
 }
 
 /** Turns `expect` into a predicate; checked once per request that sets it. */

@@ -1,6 +1,7 @@
-import type { Tags } from '../../core/result.ts'
+import type { MetricType, Tags } from '../../core/result.ts'
 import { recordMicros } from '../../core/histogram.ts'
-import { type MetricsRegistry, normalizeTags } from './registry.ts'
+import type { ErrorLog } from './error-log.ts'
+import { type MetricsRegistry, normalizeTags, setGauge } from './registry.ts'
 
 /** The series one HTTP request outcome records into, found once per tag set. */
 export interface HttpSeries {
@@ -33,12 +34,17 @@ export class ScenarioMetrics {
   // Requests with an error code or their own tags, keyed in full.
   readonly #httpOther = new Map<string, HttpSeries>()
   readonly #checks = new Map<string, ReturnType<MetricsRegistry['rate']>>()
+  readonly #errors = new Map<string, ReturnType<MetricsRegistry['counter']>>()
+  readonly #errorLog: ErrorLog
+  readonly #calls = new Map<string, ReturnType<MetricsRegistry['trend']>>()
+  readonly #custom = new Map<string, ReturnType<MetricsRegistry[MetricType]>>()
   readonly iterations: ReturnType<MetricsRegistry['counter']>
   readonly iterationDuration: ReturnType<MetricsRegistry['trend']>
 
-  constructor(registry: MetricsRegistry, tags: Tags) {
+  constructor(registry: MetricsRegistry, tags: Tags, errorLog: ErrorLog) {
     this.registry = registry
     this.tags = tags
+    this.#errorLog = errorLog
     this.iterations = registry.counter('iterations', tags)
     this.iterationDuration = registry.trend('iteration_duration', tags)
   }
@@ -66,6 +72,65 @@ export class ScenarioMetrics {
     }
     s.total++
     if (ok) s.passes++
+  }
+
+  /**
+   * Records a failed session action (scenario code that threw, a timeout, a
+   * WebSocket error): counted in `errors{action, error_code}` and kept once per
+   * distinct message, with its stack, for the summary.
+   */
+  recordError(action: string, code: string, message: string, stack?: string): void {
+    const key = `${action}\0${code}`
+    let s = this.#errors.get(key)
+    if (s === undefined) {
+      s = this.registry.counter('errors', normalizeTags({ ...this.tags, action, error_code: code }))
+      this.#errors.set(key, s)
+    }
+    s.value++
+    this.#errorLog.record(this.tags.scenario ?? '', action, code, message, stack)
+  }
+
+  /** Records one traced call, `call_duration{name}`. */
+  recordCall(name: string, durationUs: number): void {
+    let s = this.#calls.get(name)
+    if (s === undefined) {
+      s = this.registry.trend('call_duration', normalizeTags({ ...this.tags, name }))
+      this.#calls.set(name, s)
+    }
+    recordMicros(s.histogram, durationUs)
+  }
+
+  /** Counts a session ended by `s.abort()`. */
+  recordAbort(): void {
+    this.registry.counter('session_aborts', this.tags).value++
+  }
+
+  /**
+   * Records a value of a custom metric. Trends keep thousandths of the value,
+   * so a time trend's milliseconds land as microseconds like the built-in ones.
+   */
+  recordCustom(name: string, type: MetricType, value: number, tags: Record<string, string> | undefined): void {
+    const key = tags === undefined ? name : `${name}\0${JSON.stringify(tags)}`
+    let s = this.#custom.get(key)
+    if (s === undefined) {
+      s = this.registry[type](name, normalizeTags({ ...tags, ...this.tags }))
+      this.#custom.set(key, s)
+    }
+    switch (s.type) {
+      case 'trend':
+        recordMicros(s.histogram, value * 1000)
+        break
+      case 'counter':
+        s.value += value
+        break
+      case 'rate':
+        s.total++
+        if (value !== 0) s.passes++
+        break
+      case 'gauge':
+        setGauge(s, value)
+        break
+    }
   }
 
   recordIteration(durationUs: number): void {

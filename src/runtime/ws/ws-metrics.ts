@@ -1,0 +1,68 @@
+import { recordMicros } from '../../core/histogram.ts'
+import type { MetricsRegistry } from '../metrics/registry.ts'
+import { normalizeTags } from '../metrics/registry.ts'
+import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+
+type Trend = ReturnType<MetricsRegistry['trend']>
+type Counter = ReturnType<MetricsRegistry['counter']>
+
+/**
+ * The `ws_*` series of one connection name in one scenario. Each series is
+ * made on its first sample, so a connection that never received anything
+ * leaves no empty `ws_recv_duration` behind; after that a sample is a field update.
+ */
+export class WsSeries {
+  readonly #registry: MetricsRegistry
+  readonly #tags: Readonly<Record<string, string>>
+  #connecting: Trend | undefined
+  #sessions: Counter | undefined
+  #sent: Counter | undefined
+  #received: Counter | undefined
+  #recvDuration: Trend | undefined
+  #sessionDuration: Trend | undefined
+
+  constructor(registry: MetricsRegistry, tags: Readonly<Record<string, string>>) {
+    this.#registry = registry
+    this.#tags = tags
+  }
+
+  /** A handshake that completed: `ws_connecting` and `ws_sessions`. */
+  opened(handshakeUs: number): void {
+    recordMicros((this.#connecting ??= this.#registry.trend('ws_connecting', this.#tags)).histogram, handshakeUs)
+    ;(this.#sessions ??= this.#registry.counter('ws_sessions', this.#tags)).value++
+  }
+
+  messageSent(): void {
+    ;(this.#sent ??= this.#registry.counter('ws_msgs_sent', this.#tags)).value++
+  }
+
+  messageReceived(): void {
+    ;(this.#received ??= this.#registry.counter('ws_msgs_received', this.#tags)).value++
+  }
+
+  /** A `recv`/`awaitRecv` that got its message, waited `us` for it. */
+  recvDone(us: number): void {
+    recordMicros((this.#recvDuration ??= this.#registry.trend('ws_recv_duration', this.#tags)).histogram, us)
+  }
+
+  /** A connection that had opened has closed, `us` after its connect started. */
+  closed(us: number): void {
+    recordMicros((this.#sessionDuration ??= this.#registry.trend('ws_session_duration', this.#tags)).histogram, us)
+  }
+}
+
+// Keyed by the scenario's metrics, so every session of a scenario shares one set per name
+// and the cache goes away with the scenario.
+const cache = new WeakMap<ScenarioMetrics, Map<string, WsSeries>>()
+
+/** The series of connections named `name` in the scenario that `metrics` belongs to. */
+export function wsSeries(metrics: ScenarioMetrics, name: string): WsSeries {
+  let byName = cache.get(metrics)
+  if (byName === undefined) cache.set(metrics, (byName = new Map()))
+  let series = byName.get(name)
+  if (series === undefined) {
+    series = new WsSeries(metrics.registry, normalizeTags({ ...metrics.tags, name }))
+    byName.set(name, series)
+  }
+  return series
+}
