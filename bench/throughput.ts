@@ -8,9 +8,9 @@
 //   ROUNDS=3 DURATION=10 CONNECTIONS=50   (defaults)
 import { spawn } from 'node:child_process'
 import { accessSync, constants, existsSync } from 'node:fs'
-import { cpus, availableParallelism, platform, arch } from 'node:os'
 import { delimiter, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { LOAD_WORKER_EXEC_ARGV } from '../dist/plugin/load-project.js'
+import { asJson, benchDir, envInt, fmt, GRACE_MS, machine, median, rootDir, row, say, startServerProcess } from './common.ts'
 
 interface Measurement {
   requests: number
@@ -26,26 +26,9 @@ interface Tool {
 
 type Run = { round: number; tool: string; requests: number; seconds: number; reqPerSec: number } | { round: number; tool: string; error: string }
 
-const benchDir = fileURLToPath(new URL('.', import.meta.url))
-const rootDir = join(benchDir, '..')
-const asJson = process.argv.includes('--json')
-// With --json, stdout carries only the JSON document; the human report goes to stderr.
-const say = (line = ''): void => void (asJson ? process.stderr : process.stdout).write(`${line}\n`)
-
-function envInt(name: string, fallback: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name} must be an integer from 1 to ${max}, got '${raw}'`)
-  return n
-}
-
 const ROUNDS = envInt('ROUNDS', 3, 50)
 const DURATION = envInt('DURATION', 10, 600)
 const CONNECTIONS = envInt('CONNECTIONS', 50, 10_000)
-// A client that outlives its run by this much is stuck; it is killed and the run counts as failed.
-const GRACE_MS = 60_000
-
 /** Runs a command to completion and returns its stdout; stderr is kept for the error message. */
 function capture(command: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -108,7 +91,8 @@ const chaperon: Tool = {
   name: 'chaperon',
   missing: existsSync(chaperonClient) ? undefined : 'bench/chaperon-client.ts does not exist yet',
   async measure(url) {
-    const out = await capture(process.execPath, [chaperonClient], {
+    // With the flags the load project gives its workers, as a load test runs.
+    const out = await capture(process.execPath, [...LOAD_WORKER_EXEC_ARGV, chaperonClient], {
       URL: url,
       CONNECTIONS: `${CONNECTIONS}`,
       DURATION: `${DURATION}`,
@@ -119,47 +103,11 @@ const chaperon: Tool = {
   },
 }
 
-/** Starts the responder in its own process and resolves once it prints its port. */
-function startResponder(): Promise<{ url: string; stop(): void }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(benchDir, 'responder.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
-    const timeout = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error('bench/responder.ts did not print "listening <port>" within 10 s'))
-    }, 10_000)
-    let buffered = ''
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffered += chunk
-      const match = /listening (\d+)/.exec(buffered)
-      if (match === null) return
-      clearTimeout(timeout)
-      resolve({ url: `http://127.0.0.1:${match[1]}/`, stop: () => void child.kill('SIGTERM') })
-    })
-    child.on('error', reject)
-    child.on('exit', (code) => reject(new Error(`bench/responder.ts exited early with ${code}`)))
-  })
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
-}
-
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
-const row = (...cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(14))).join('')
-
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown CPU',
-  cores: availableParallelism(),
-  node: process.version,
-  platform: `${platform()} ${arch()}`,
-}
 const tools = [autocannon, wrk, chaperon]
 for (const tool of tools) if (tool.missing !== undefined) say(`skipping ${tool.name}: ${tool.missing}`)
 const ready = tools.filter((tool) => tool.missing === undefined)
 
-const responder = await startResponder()
+const responder = await startServerProcess('responder.ts', 'http')
 const runs: Run[] = []
 try {
   say(`${ready.length} tools × ${ROUNDS} rounds × ${DURATION} s, ${CONNECTIONS} connections, responder at ${responder.url}`)
