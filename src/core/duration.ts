@@ -46,3 +46,11 @@ export function formatDuration(ms: number): string {
 function round(n: number): number {
   return Math.round(n * 100) / 100
 }
+
+/** The longest delay Node's timers take; a longer one fires at once, so waits are capped here (24.8 days). */
+export const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** `ms` capped to what a timer can wait. */
+export function timerMs(ms: number): number {
+  return ms > MAX_TIMER_MS ? MAX_TIMER_MS : ms
+}

@@ -43,6 +43,18 @@ export function expectBoolean(value: unknown, where: string): boolean {
   return value
 }
 
+/** `value` as JSON text; throws CHAPERON_INVALID_OPTION for what JSON cannot hold (a BigInt, a cycle, a function). */
+export function toJson(value: unknown, where: string): string {
+  let text: string | undefined
+  try {
+    text = JSON.stringify(value)
+  } catch (error) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} cannot be sent as JSON: ${(error as Error).message}. Send plain data: objects, arrays, strings, finite numbers, booleans, null.`)
+  }
+  if (text === undefined) throw invalid(where, 'plain data that JSON can hold: objects, arrays, strings, numbers, booleans, null', value)
+  return text
+}
+
 /** Throws CHAPERON_INVALID_OPTION unless `value` is an object of string values. */
 export function expectStringRecord(value: unknown, where: string, example: string): Record<string, string> {
   const obj = expectObject(value, where, example)

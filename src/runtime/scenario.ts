@@ -1,4 +1,4 @@
-import { deepMerge } from '../core/config.ts'
+import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { ChaperonError } from '../core/errors.ts'
 import { expectKnownKeys, expectObject, invalid, isPlainObject } from '../core/validate.ts'
 import type { Session } from './session.ts'
@@ -70,11 +70,11 @@ export function scenario(nameOrDefinition: string | ScenarioDefinition, run?: Sc
     if ((d[step] !== undefined || step === 'run') && typeof d[step] !== 'function') throw invalid(`${where} ${step}`, 'a function (s) => { … }', d[step])
   }
   if (d.config !== undefined && !isPlainObject(d.config)) throw invalid(`${where} config`, 'an object such as { pageSize: 20 }', d.config)
-  return make(d as unknown as ScenarioDefinition)
+  return make({ ...(d as unknown as ScenarioDefinition), config: plainData(d.config ?? {}, `${where} config`) })
 }
 
 function make(d: ScenarioDefinition): Scenario {
-  return Object.freeze({ [SCENARIO]: true as const, name: d.name, init: d.init, run: d.run, teardown: d.teardown, config: Object.freeze({ ...d.config }) })
+  return Object.freeze({ [SCENARIO]: true as const, name: d.name, init: d.init, run: d.run, teardown: d.teardown, config: deepFreeze(d.config ?? {}) })
 }
 
 /** True for values made by `scenario()` or `sequence()`. */

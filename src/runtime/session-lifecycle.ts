@@ -55,7 +55,10 @@ export function forkChild<T>(parent: Session, name: string, startDelayMs: number
   const promise = (async () => {
     try {
       if (startDelayMs > 0) await child.delay(startDelayMs)
-      return await fn(child)
+      const value = await fn(child)
+      // An abort the child caught still ends it, as it does a VU's session.
+      if (c.halt.signal.aborted) throw c.halt.signal.reason
+      return value
     } catch (error) {
       settleThrown(child, error, 'async')
       return undefined
@@ -117,7 +120,7 @@ async function awaitPending(s: Session): Promise<void> {
 async function endSession(s: Session): Promise<void> {
   await awaitPending(s)
   const internals = s[INTERNALS]
-  if (internals.ownsShared) await internals.shared.ws?.closeAll()
+  if (internals.ownsShared) await internals.shared.ws?.end()
   internals.ended = true
 }
 
@@ -131,7 +134,8 @@ export async function runNested(parent: Session, other: Scenario, config: Record
     vu: parent.vu,
     scenario: other.name,
     metrics: p.ctx.metricsFor(other.name),
-    config: deepFreeze(plainData(deepMerge(deepMerge(parent.config, other.config), over), `s.run('${other.name}') config`)),
+    // Only the caller's config is copied: the rest is already the run's own frozen data.
+    config: deepFreeze(deepMerge(deepMerge(parent.config, other.config), config === undefined ? {} : plainData(over, `s.run('${other.name}') config`))),
     cookies: p.cookies,
     parent: p.parent,
     halt: p.halt,
@@ -139,13 +143,15 @@ export async function runNested(parent: Session, other: Scenario, config: Record
   })
   nested[INTERNALS].iteration = p.iteration
   return activeMetrics.run(nested[INTERNALS].metrics, async () => {
-    await other.init?.(nested)
     try {
+      await other.init?.(nested)
       await other.run(nested)
+      await awaitPending(nested)
+      await other.teardown?.(nested)
     } finally {
+      // Tasks forked by a step that threw, or by teardown, end with the nested run too.
       await awaitPending(nested)
     }
-    await other.teardown?.(nested)
     return nested.assigns
   })
 }
@@ -198,6 +204,8 @@ export class VirtualUser {
     if (outcome === undefined && halt.aborted) outcome = settleThrown(s, halt.reason, 'iteration')
     if (outcome === 'stopped') return false
     if (s[INTERNALS].tasks.size > 0) await awaitPending(s)
+    // Signals nobody waited for by the end of the iteration would pile up for the session's life.
+    s[INTERNALS].mailbox.clear()
     if (ctx.signal.aborted) return false
     ctx.metrics.recordIteration((performance.now() - started) * 1000)
     if (outcome === 'aborted') await this.#drop()

@@ -58,6 +58,11 @@ export class Mailbox {
     })
   }
 
+  /** Drops the signals nobody waits for. */
+  clear(): void {
+    this.#queue.length = 0
+  }
+
   #remove(waiter: Waiter): void {
     clearTimeout(waiter.timer)
     const i = this.#waiters.indexOf(waiter)

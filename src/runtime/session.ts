@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks'
+import { setImmediate } from 'node:timers'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { type Duration, parseDuration } from '../core/duration.ts'
+import { type Duration, parseDuration, timerMs } from '../core/duration.ts'
+import { BUILTIN_METRICS } from '../core/builtin-metrics.ts'
 import { ChaperonError, MissingConfigError } from '../core/errors.ts'
 import { expectInteger, expectObject, invalid } from '../core/validate.ts'
 import type { HttpClient, RequestScope } from './http/client.ts'
@@ -267,12 +269,16 @@ export class Session {
     const halt = this[INTERNALS].halt.signal
     if (halt.aborted) return Promise.reject(halt.reason)
     const client = this[INTERNALS].ctx.client
+    let sent: Promise<Response>
     try {
-      return client.send(client.prepare(method, path, options), this.#scope)
+      sent = client.send(client.prepare(method, path, options), this.#scope)
     } catch (error) {
       // Bad options reject like any other failure of an awaited action.
       return Promise.reject(error)
     }
+    // A child halted by its parent's abort or a timed-out await stops waiting at once; the
+    // request itself runs on and is recorded, as the target really got it.
+    return this.parentId === undefined ? sent : untilHalted(sent, halt)
   }
 
   /** Waits: `delay(250)`, `delay('1.5s')`, or a uniform random time `delay({ min: 50, max: 150 })`. */
@@ -292,10 +298,12 @@ export class Session {
    */
   async loop(duration: Duration, fn: (turn: number) => unknown): Promise<number> {
     const end = performance.now() + parseDuration(duration, 'loop() duration')
+    expectFunction(fn, 'loop(duration, fn)')
     let turn = 0
     while (performance.now() < end) {
       this.#check()
       await fn(turn++)
+      if (turn % YIELD_EVERY === 0) await yieldToEventLoop()
     }
     return turn
   }
@@ -303,11 +311,14 @@ export class Session {
   /** Runs `fn` `n` times in turn; with `{ traced: name }` each turn is timed as `call_duration{name}`. */
   async repeat(n: number, fn: (turn: number) => unknown, options: RepeatOptions = {}): Promise<void> {
     expectInteger(n, 'repeat() count', 0, 5)
+    expectFunction(fn, 'repeat(n, fn)')
+    expectObject(options, 'repeat() options', "{ traced: 'poll' }")
     if (options.traced !== undefined && (typeof options.traced !== 'string' || options.traced === '')) throw invalid('repeat() traced', "a name such as 'poll'", options.traced)
     for (let turn = 0; turn < n; turn++) {
       this.#check()
       if (options.traced === undefined) await fn(turn)
       else await this.call(options.traced, () => fn(turn))
+      if (turn % YIELD_EVERY === YIELD_EVERY - 1) await yieldToEventLoop()
     }
   }
 
@@ -317,6 +328,8 @@ export class Session {
    * (or returned, for a response), as Chaperon's `retry_on_error`.
    */
   async retryOnError<T>(fn: () => T | Promise<T>, options: RetryOptions = {}): Promise<T> {
+    expectFunction(fn, 'retryOnError(fn)')
+    expectObject(options, 'retryOnError() options', '{ retries: 3, delay: 100 }')
     const retries = expectInteger(options.retries ?? 3, 'retryOnError() retries', 0, 3)
     if (options.delay !== undefined) delayMillis(options.delay)
     for (let attempt = 0; ; attempt++) {
@@ -341,6 +354,7 @@ export class Session {
   /** Runs `fn` and times it as `call_duration{name}`; resolves with what `fn` returns. A throw is timed too, then rethrown. */
   async call<T>(name: string, fn: () => T | Promise<T>): Promise<T> {
     if (typeof name !== 'string' || name === '') throw invalid('call() name', "a name such as 'render'", name)
+    expectFunction(fn, `call('${name}', fn)`)
     this.#check()
     const started = performance.now()
     try {
@@ -358,6 +372,7 @@ export class Session {
   addMetric(name: string, value: number, tags?: Record<string, string>): void {
     if (typeof name !== 'string' || name === '') throw invalid('addMetric() name', "a metric name such as 'render_time'", name)
     if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`addMetric('${name}') value`, 'a finite number', value)
+    if (BUILTIN_METRICS[name] !== undefined) throw new ChaperonError('CHAPERON_METRIC_CONFLICT', `addMetric('${name}') would write into a built-in metric; give your metric another name, such as "my_${name}".`)
     const info = metricInfo(name)
     this[INTERNALS].metrics.recordCustom(name, info?.type ?? 'trend', value, tags)
   }
@@ -470,8 +485,37 @@ export class Session {
   }
 }
 
+// A loop whose turns never wait on I/O would otherwise starve timers and sockets, the hard stop's included.
+const YIELD_EVERY = 64
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+function expectFunction(fn: unknown, where: string): void {
+  if (typeof fn !== 'function') throw invalid(where, 'a function', fn)
+}
+
+function untilHalted<T>(promise: Promise<T>, halt: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onHalt = (): void => reject(halt.reason)
+    halt.addEventListener('abort', onHalt, { once: true })
+    promise.then(
+      (value) => {
+        halt.removeEventListener('abort', onHalt)
+        resolve(value)
+      },
+      (error: unknown) => {
+        halt.removeEventListener('abort', onHalt)
+        reject(error)
+      },
+    )
+  })
+}
+
 function timeoutMs(options: WaitOptions, where: string): number {
-  return options.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(options.timeout, `${where} timeout`)
+  expectObject(options, `${where} options`, "{ timeout: '30s' }")
+  return options.timeout === undefined ? DEFAULT_TIMEOUT_MS : timerMs(parseDuration(options.timeout, `${where} timeout`))
 }
 
 function delayMillis(value: DelayValue): number {
@@ -479,7 +523,7 @@ function delayMillis(value: DelayValue): number {
     const min = parseDuration(value.min, 'delay({ min })')
     const max = parseDuration(value.max, 'delay({ max })')
     if (max < min) throw new ChaperonError('CHAPERON_INVALID_OPTION', `delay({ min, max }) needs min ≤ max; got min ${min}ms and max ${max}ms.`)
-    return min + Math.random() * (max - min)
+    return timerMs(min + Math.random() * (max - min))
   }
-  return parseDuration(value, 'delay()')
+  return timerMs(parseDuration(value, 'delay()'))
 }

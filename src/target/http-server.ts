@@ -43,6 +43,7 @@
  *   /ws/ping-pong               answers the text 'ping' with 'pong', ignores the rest
  *   /ws/broadcast?channel=x     relays every message to all clients on channel x (default
  *                               'default'), the sender included
+ *   ?cookie=name=value          on any of them, sets that cookie (Path=/) on the 101 response
  *   any other upgrade           404
  *
  * GET routes answer HEAD too and 405 to other methods. Bad parameters answer

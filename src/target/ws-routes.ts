@@ -23,6 +23,11 @@ const MAX_CHANNEL_LENGTH = 200
 
 export function createWsRoutes(): WsRoutes {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: true })
+  // ?cookie=name=value on any route sets that cookie with the 101 response.
+  wss.on('headers', (headers, req) => {
+    const cookie = new URL(req.url ?? '/', 'http://target.invalid').searchParams.get('cookie')
+    if (cookie !== null) headers.push(`Set-Cookie: ${cookie}; Path=/`)
+  })
   const channels = new Map<string, Set<WebSocket>>()
 
   function join(channel: string, ws: WebSocket): void {

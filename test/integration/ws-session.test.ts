@@ -84,6 +84,19 @@ describe('s.ws in a load test', () => {
     expect(seen?.headers.authorization).toBe(`Basic ${Buffer.from('ada:pw').toString('base64')}`)
   })
 
+  it('keeps cookies the server sets on the upgrade response in the session’s jar', async () => {
+    let cookies: unknown
+    await runResult({
+      baseUrl: target.url,
+      scenarios: once(async (s) => {
+        const ws = await s.ws.connect('/ws/echo?cookie=room%3D42')
+        await ws.close()
+        cookies = (await s.get('/cookies')).json()
+      }),
+    })
+    expect(cookies).toEqual({ cookies: { room: '42' } })
+  })
+
   it('records failed connects and receive timeouts as errors and carries on', async () => {
     let after = false
     const result = await runResult({

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
+import { timerMs } from '../../core/duration.ts'
 import { InflightRequests } from '../http/inflight.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
@@ -67,7 +68,7 @@ async function vuLoop(vu: VirtualUser, s: ResolvedScenario, end: number, deps: S
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(resolve, Math.max(0, ms), false)
+    timer = setTimeout(resolve, timerMs(Math.max(0, ms)), false)
   })
   try {
     return await Promise.race([promise.then(() => true), timeout])

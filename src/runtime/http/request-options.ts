@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib'
 import { type Duration, parseDuration } from '../../core/duration.ts'
 import { ChaperonError } from '../../core/errors.ts'
-import { expectBoolean, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
+import { expectBoolean, expectKnownKeys, expectObject, expectStringRecord, invalid, toJson } from '../../core/validate.ts'
 import type { Response } from './response.ts'
 
 /** Statuses that count as success: one status, a range, or a list of both. */
@@ -96,7 +96,7 @@ export function resolveRequest(method: string, path: string, options: RequestOpt
   let headers = options.headers === undefined ? undefined : expectStringRecord(options.headers, `${where}.headers`, "{ accept: 'application/json' }")
   let body: string | Uint8Array | undefined
   if (options.json !== undefined) {
-    body = JSON.stringify(options.json)
+    body = toJson(options.json, `${where}.json`)
     headers = { 'content-type': 'application/json', ...headers }
   } else if (options.form !== undefined) {
     body = encodeParams(options.form, `${where}.form`, "{ q: 'shoes', size: [40, 41] }")

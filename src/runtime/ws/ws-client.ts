@@ -3,6 +3,7 @@ import { ChaperonError, didYouMean } from '../../core/errors.ts'
 import { expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
 import type { SessionCookies } from '../http/cookies.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import { activeMetrics } from '../metrics/user-metrics.ts'
 import { ABORT, type CutOff, WsConnection } from './ws-connection.ts'
 import { wsSeries } from './ws-metrics.ts'
 import { timeoutMs } from './ws-wait.ts'
@@ -45,9 +46,8 @@ const WS_SCHEME: Readonly<Record<string, string>> = { 'http:': 'ws:', 'https:': 
 
 /**
  * A session's WebSocket connections, as `s.ws`. Connections stay open across
- * the VU's iterations until they are closed or the session ends, when the
- * session calls `closeAll()`. Each connection is known by its name; a name is
- * taken while its connection is open.
+ * the VU's iterations until they are closed or the session ends. Each
+ * connection is known by its name; a name is taken while its connection is open.
  */
 export class WsClient {
   readonly #scope: WsScope
@@ -63,7 +63,7 @@ export class WsClient {
     this.#origin = base === undefined ? undefined : `${WS_SCHEME[base.protocol] ?? base.protocol}//${base.host}`
     this.#basePath = base === undefined ? '' : base.pathname.replace(/\/$/, '')
     if (scope.signal.aborted) this.#abortAll()
-    else scope.signal.addEventListener('abort', () => this.#abortAll(), { once: true })
+    else scope.signal.addEventListener('abort', this.#onAbort, { once: true })
   }
 
   /**
@@ -94,19 +94,27 @@ export class WsClient {
     }
     const headers = options.headers === undefined ? { ...this.#scope.headers } : { ...this.#scope.headers, ...lowerCaseKeys(expectStringRecord(options.headers, `${where}.headers`, "{ authorization: 'Bearer …' }")) }
     const url = this.#url(path)
-    if (this.#scope.cookies.active) {
-      // The jar keys cookies by http(s) URL; a handshake to ws(s) is the same origin.
-      const cookie = this.#scope.cookies.header(url.replace(/^ws/, 'http'), headers.cookie)
+    // The jar keys cookies by http(s) URL; a handshake to ws(s) is the same origin.
+    const cookieUrl = url.replace(/^ws/, 'http')
+    const jar = this.#scope.cookies
+    if (jar.active) {
+      const cookie = jar.header(cookieUrl, headers.cookie)
       if (cookie !== undefined) headers.cookie = cookie
     }
+    // A scenario run nested with s.run() shares this client but tags its own connections.
+    const metrics = activeMetrics.getStore() ?? this.#scope.metrics
     let connection: WsConnection
     try {
       connection = new WsConnection({
         name,
         url,
         insecure: this.#scope.insecure,
-        metrics: this.#scope.metrics,
-        series: wsSeries(this.#scope.metrics, name),
+        onUpgrade: (response) => {
+          const setCookie = response.headers['set-cookie']
+          if (setCookie !== undefined) jar.store(cookieUrl, setCookie)
+        },
+        metrics,
+        series: wsSeries(metrics, name),
         cut,
         headers,
         protocols: protocols(options.protocols, `${where}.protocols`),
@@ -144,10 +152,22 @@ export class WsClient {
     return this.#byName.get(name)?.active === true
   }
 
-  /** Closes every connection still open and resolves once all are closed; the session calls it when it ends. */
+  /** Closes every connection still open and resolves once all are closed. */
   async closeAll(): Promise<void> {
     await Promise.all([...this.#live].map((c) => c.close()))
   }
+
+  /**
+   * @internal The session ended: closes everything and lets go of the session's
+   * abort signal, whose listener would otherwise keep this client alive as long
+   * as the scenario runs.
+   */
+  async end(): Promise<void> {
+    this.#scope.signal.removeEventListener('abort', this.#onAbort)
+    await this.closeAll()
+  }
+
+  readonly #onAbort = (): void => this.#abortAll()
 
   #abortAll(): void {
     const reason = this.#scope.signal.reason

@@ -1,7 +1,8 @@
 import { performance } from 'node:perf_hooks'
+import { clearTimeout, setTimeout } from 'node:timers'
 import type { IncomingMessage } from 'node:http'
 import { type RawData, WebSocket } from 'ws'
-import { invalid, isPlainObject } from '../../core/validate.ts'
+import { invalid, isPlainObject, toJson } from '../../core/validate.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import { Inbox } from './ws-inbox.ts'
 import type { WsSeries } from './ws-metrics.ts'
@@ -36,6 +37,8 @@ export interface ConnectionInit {
   readonly perMessageDeflate: boolean
   /** Skip TLS certificate verification (the load test's `http.insecure`). */
   readonly insecure: boolean
+  /** Sees the server's 101 response, for the cookies it sets. */
+  readonly onUpgrade?: ((response: IncomingMessage) => void) | undefined
   /** Called once when the connection is done with, however it ended. */
   readonly onFinish: (connection: WsConnection) => void
 }
@@ -88,6 +91,7 @@ export class WsConnection {
     this.#closed = new Promise((resolve) => (this.#settleClosed = resolve))
     this.#socket = new WebSocket(init.url, init.protocols, { headers: init.headers, perMessageDeflate: init.perMessageDeflate, followRedirects: false, rejectUnauthorized: !init.insecure })
     this.#socket.binaryType = 'nodebuffer'
+    if (init.onUpgrade !== undefined) this.#socket.on('upgrade', init.onUpgrade)
     this.#socket.on('open', () => this.#onOpen())
     this.#socket.on('message', (data: RawData, isBinary: boolean) => this.#onMessage(isBinary ? (data as Buffer) : (data as Buffer).toString()))
     this.#socket.on('unexpected-response', (_req: unknown, res: IncomingMessage) => {
@@ -140,7 +144,7 @@ export class WsConnection {
     if (cut.aborted) throw cut.reason
     let payload: string | Uint8Array
     if (typeof data === 'string' || data instanceof Uint8Array) payload = data
-    else if (isPlainObject(data) && 'json' in data && data.json !== undefined) payload = JSON.stringify(data.json)
+    else if (isPlainObject(data) && 'json' in data && data.json !== undefined) payload = toJson(data.json, 'ws.send({ json })')
     else throw invalid('ws.send(data)', "a string, a Uint8Array (or Buffer), or { json: value }, such as ws.send({ json: { type: 'join' } })", data)
     if (this.#state !== 'open') {
       this.#lost('ws.send')

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import { clearTimeout, setTimeout } from 'node:timers'
 import { isDeepStrictEqual } from 'node:util'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import { MessageQueue } from './message-queue.ts'

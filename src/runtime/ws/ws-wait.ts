@@ -1,4 +1,4 @@
-import { type Duration, parseDuration } from '../../core/duration.ts'
+import { type Duration, parseDuration, timerMs } from '../../core/duration.ts'
 import { expectKnownKeys, expectObject, invalid } from '../../core/validate.ts'
 
 /** Default wait of a WebSocket connect and receive: Chaperon's session timeout. */
@@ -29,7 +29,7 @@ export function timeoutMs(value: Duration | undefined, where: string): number {
   if (value === undefined) return DEFAULT_WS_TIMEOUT_MS
   const ms = parseDuration(value, where)
   if (ms <= 0) throw invalid(where, "a duration above zero such as '2s' (for a long wait write '1h')", value)
-  return ms
+  return timerMs(ms)
 }
 
 /** Returned by `parseJson` for a message that is not JSON, since `null` is valid JSON. */
