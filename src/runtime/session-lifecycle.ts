@@ -191,7 +191,8 @@ export class VirtualUser {
         }
       }
     }
-    s[INTERNALS].iteration = iteration
+    const internals = s[INTERNALS]
+    internals.iteration = iteration
     const started = performance.now()
     let outcome: Outcome | undefined
     try {
@@ -200,12 +201,12 @@ export class VirtualUser {
       outcome = settleThrown(s, error, 'iteration')
     }
     // An abort the scenario caught still ends the session.
-    const halt = s[INTERNALS].halt.signal
+    const halt = internals.halt.signal
     if (outcome === undefined && halt.aborted) outcome = settleThrown(s, halt.reason, 'iteration')
     if (outcome === 'stopped') return false
-    if (s[INTERNALS].tasks.size > 0) await awaitPending(s)
+    if (internals.tasks.size > 0) await awaitPending(s)
     // Signals nobody waited for by the end of the iteration would pile up for the session's life.
-    s[INTERNALS].mailbox.clear()
+    internals.mailbox.clear()
     if (ctx.signal.aborted) return false
     ctx.metrics.recordIteration((performance.now() - started) * 1000)
     if (outcome === 'aborted') await this.#drop()

@@ -41,6 +41,26 @@ describe('child tasks', () => {
     expect(total(result, 'http_reqs', { name: 'product', scenario: 'main' })).toBe(3)
   })
 
+  it('shares the cookie jar between a session, its children and its nested runs', async () => {
+    const seen: unknown[] = []
+    await run({
+      scenarios: once(async (s) => {
+        await s.get('/set-cookie?name=parent&value=1')
+        s.async('child', async (child) => {
+          seen.push((await child.get('/cookies')).json())
+          await child.get('/set-cookie?name=child&value=2')
+        })
+        await s.await('child')
+        await s.run(
+          scenario('nested', async (n) => {
+            seen.push((await n.get('/cookies')).json())
+          }),
+        )
+      }),
+    })
+    expect(seen).toEqual([{ cookies: { parent: '1' } }, { cookies: { parent: '1', child: '2' } }])
+  })
+
   it('awaits children still running when run ends, inside the iteration', async () => {
     let childDone = 0
     const result = await run({
