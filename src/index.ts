@@ -21,6 +21,7 @@ export type {
   LoadTestOptions,
   PerVuIterationsOptions,
   ScenarioOptions,
+  SharedIterationsOptions,
 } from './runtime/options.ts'
 export type { Thresholds, ThresholdObject } from './core/thresholds.ts'
 export type { Duration } from './core/duration.ts'

@@ -88,7 +88,7 @@ function resolveAtCallsite(name: string, options: LoadTestOptions, callsite: str
 }
 
 function timeoutFor(lt: ResolvedLoadTest): number {
-  return Math.max(...lt.scenarios.map((s) => s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
+  return Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
 }
 
 /** `error` with its stack replaced by the user's frames of `callsite`, so Vitest's code frame shows the loadTest() line. */

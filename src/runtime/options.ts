@@ -16,6 +16,8 @@ export interface CommonScenarioOptions {
   tags?: Record<string, string>
   /** Read-only configuration for the sessions, deep-merged over the load test's `config`. */
   config?: Record<string, unknown>
+  /** How long after the load test starts this scenario starts. @default '0s' */
+  startTime?: Duration
 }
 
 /** A fixed number of VUs loop over the scenario for a duration (k6 `constant-vus`). */
@@ -38,6 +40,17 @@ export interface PerVuIterationsOptions extends CommonScenarioOptions {
   maxDuration?: Duration
 }
 
+/** VUs share a fixed number of iterations: each takes the next one until all are taken (k6 `shared-iterations`). */
+export interface SharedIterationsOptions extends CommonScenarioOptions {
+  executor: 'shared-iterations'
+  /** VUs running at once. @default 1 */
+  vus?: number
+  /** Iterations shared by all VUs. @default 1 */
+  iterations?: number
+  /** The longest the executor may run before it stops starting iterations. @default '10m' */
+  maxDuration?: Duration
+}
+
 /** Chaperon's form: `concurrency` sessions start at once and run the scenario once each. */
 export interface ConcurrencyOptions extends CommonScenarioOptions {
   executor?: undefined
@@ -48,7 +61,7 @@ export interface ConcurrencyOptions extends CommonScenarioOptions {
 }
 
 /** One entry of `loadTest({ scenarios })`, discriminated on `executor`. */
-export type ScenarioOptions = ConstantVusOptions | PerVuIterationsOptions | ConcurrencyOptions
+export type ScenarioOptions = ConstantVusOptions | PerVuIterationsOptions | SharedIterationsOptions | ConcurrencyOptions
 
 /** HTTP settings for every request of a load test. */
 export interface HttpOptions {

@@ -15,11 +15,15 @@ import { type LogLevel, resolveLogLevel } from './session-log.ts'
 export interface ResolvedScenario {
   /** The key in `scenarios`. */
   key: string
-  executor: 'constant-vus' | 'per-vu-iterations' | 'concurrency'
+  executor: 'constant-vus' | 'per-vu-iterations' | 'shared-iterations' | 'concurrency'
   scenario: Scenario
   vus: number
-  /** Iterations per VU; Infinity for `constant-vus`. */
+  /** Iterations per VU, or shared by all VUs for `shared-iterations`; Infinity for `constant-vus`. */
   iterations: number
+  /** True when the VUs share `iterations` rather than each running them all. */
+  sharedIterations: boolean
+  /** When the executor starts, from the start of the load test. */
+  startTimeMs: number
   /** When the executor stops starting iterations, from its start. */
   durationMs: number
   gracefulStopMs: number
@@ -49,6 +53,7 @@ export interface ResolvedLoadTest {
 /** The defaults of every optional setting. */
 export const DEFAULTS = Object.freeze({
   gracefulStop: '30s',
+  startTime: '0s',
   maxDuration: '10m',
   vus: 1,
   iterations: 1,
@@ -57,13 +62,14 @@ export const DEFAULTS = Object.freeze({
 
 const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http'] as const
 const HTTP_KEYS = ['headers', 'connections', 'timeout', 'auth', 'insecure'] as const
-const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config'] as const
+const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config', 'startTime'] as const
 const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly string[]>> = {
   'constant-vus': ['vus', 'duration'],
   'per-vu-iterations': ['vus', 'iterations', 'maxDuration'],
+  'shared-iterations': ['vus', 'iterations', 'maxDuration'],
   concurrency: ['concurrency', 'maxDuration'],
 }
-const EXECUTORS = ['constant-vus', 'per-vu-iterations'] as const
+const EXECUTORS = ['constant-vus', 'per-vu-iterations', 'shared-iterations'] as const
 
 /**
  * Checks a `loadTest()` options object and applies defaults. Runs when the test
@@ -120,6 +126,8 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     executor,
     scenario,
     gracefulStopMs: parseDuration(o.gracefulStop ?? DEFAULTS.gracefulStop, `${where}.gracefulStop`),
+    startTimeMs: parseDuration(o.startTime ?? DEFAULTS.startTime, `${where}.startTime`),
+    sharedIterations: executor === 'shared-iterations',
     tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),
     config,
     logLevel: resolveLogLevel(config, where),
@@ -129,6 +137,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
       if (o.duration === undefined) throw invalid(`${where}.duration`, "a duration such as '30s' (constant-vus runs for a duration)", undefined)
       return { ...common, vus: expectInteger(o.vus ?? DEFAULTS.vus, `${where}.vus`, 1, 10), iterations: Number.POSITIVE_INFINITY, durationMs: parseDuration(o.duration, `${where}.duration`) }
     case 'per-vu-iterations':
+    case 'shared-iterations':
       return {
         ...common,
         vus: expectInteger(o.vus ?? DEFAULTS.vus, `${where}.vus`, 1, 10),

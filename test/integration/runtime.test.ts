@@ -170,6 +170,45 @@ describe('runtime against the fixture server', () => {
     expect(total(result, 'iterations', { scenario: 'burst' })).toBe(7)
   })
 
+  it('shares iterations between the VUs of shared-iterations, exactly', async () => {
+    const byVu = new Map<number, number>()
+    const result = await run({
+      scenarios: {
+        pool: {
+          scenario: scenario('s', async (s) => {
+            byVu.set(s.vu, (byVu.get(s.vu) ?? 0) + 1)
+            await s.get('/delay?ms=5')
+          }),
+          executor: 'shared-iterations',
+          vus: 4,
+          iterations: 30,
+        },
+      },
+    })
+    expect(total(result, 'iterations', { scenario: 'pool' })).toBe(30)
+    expect(total(result, 'http_reqs')).toBe(30)
+    expect([...byVu.values()].reduce((a, b) => a + b, 0)).toBe(30)
+    // Each VU takes the next free iteration, so all four got some.
+    expect(byVu.size).toBe(4)
+  })
+
+  it('starts a scenario startTime after the load test', async () => {
+    const started: Record<string, number> = {}
+    const t0 = performance.now()
+    const mark = (name: string) => scenario(name, (s) => {
+      started[s.scenario] ??= performance.now() - t0
+    })
+    await run({
+      scenarios: {
+        now: { scenario: mark('now'), executor: 'per-vu-iterations' },
+        later: { scenario: mark('later'), executor: 'per-vu-iterations', startTime: '300ms' },
+      },
+    })
+    expect(started.now).toBeLessThan(250)
+    expect(started.later).toBeGreaterThanOrEqual(299)
+    expect(started.later).toBeLessThan(5000)
+  })
+
   it('cuts off iterations after the graceful stop without counting them', async () => {
     const started = performance.now()
     const result = await run({

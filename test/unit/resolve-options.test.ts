@@ -24,21 +24,23 @@ describe('resolveLoadTestOptions', () => {
       scenarios: {
         steady: { scenario: noop, executor: 'constant-vus', vus: 5, duration: '10s', config: { db: { port: 2 } }, tags: { team: 'x' } },
         fixed: { scenario: noop, executor: 'per-vu-iterations', vus: 2, iterations: 3 },
+        pool: { scenario: noop, executor: 'shared-iterations', vus: 3, iterations: 50, maxDuration: '1m', startTime: '5s' },
         burst: { scenario: noop, concurrency: 4 },
       },
     })
     expect(lt.baseUrl?.href).toBe('http://127.0.0.1:1234/api/')
-    expect(lt.scenarios.map((s) => [s.key, s.executor, s.vus, s.iterations, s.durationMs, s.gracefulStopMs])).toEqual([
-      ['steady', 'constant-vus', 5, Number.POSITIVE_INFINITY, 10_000, 30_000],
-      ['fixed', 'per-vu-iterations', 2, 3, 600_000, 30_000],
-      ['burst', 'concurrency', 4, 1, 600_000, 30_000],
+    expect(lt.scenarios.map((s) => [s.key, s.executor, s.vus, s.iterations, s.sharedIterations, s.durationMs, s.gracefulStopMs, s.startTimeMs])).toEqual([
+      ['steady', 'constant-vus', 5, Number.POSITIVE_INFINITY, false, 10_000, 30_000, 0],
+      ['fixed', 'per-vu-iterations', 2, 3, false, 600_000, 30_000, 0],
+      ['pool', 'shared-iterations', 3, 50, true, 60_000, 30_000, 5_000],
+      ['burst', 'concurrency', 4, 1, false, 600_000, 30_000, 0],
     ])
     expect(lt.scenarios[0]!.tags).toEqual({ scenario: 'steady', team: 'x' })
     expect(lt.scenarios[0]!.config).toEqual({ db: { host: 'a', port: 2 } })
     expect(Object.isFrozen(lt.scenarios[0]!.config)).toBe(true)
     expect(Object.isFrozen(lt.scenarios[0]!.config.db)).toBe(true)
     // Connections default to the most VUs that can run at once.
-    expect(lt.http).toEqual({ headers: {}, connections: 11, timeoutMs: 60_000, authorization: undefined, insecure: false })
+    expect(lt.http).toEqual({ headers: {}, connections: 14, timeoutMs: 60_000, authorization: undefined, insecure: false })
   })
 
   it.each([
@@ -54,6 +56,8 @@ describe('resolveLoadTestOptions', () => {
     ['constant-vus without duration', { scenarios: { a: { scenario: noop, executor: 'constant-vus', vus: 1 } } }, 'CHAPERON_INVALID_OPTION', "duration such as '30s'"],
     ['a bad duration', { scenarios: { a: { scenario: noop, executor: 'constant-vus', duration: '10 seconds' } } }, 'CHAPERON_INVALID_DURATION', 'scenarios.a.duration'],
     ['a bad gracefulStop', { scenarios: { a: { scenario: noop, concurrency: 1, gracefulStop: 'soon' } } }, 'CHAPERON_INVALID_DURATION', 'gracefulStop'],
+    ['a bad startTime', { scenarios: { a: { scenario: noop, concurrency: 1, startTime: 'later' } } }, 'CHAPERON_INVALID_DURATION', 'scenarios.a.startTime'],
+    ['duration on shared-iterations, naming constant-vus', { scenarios: { a: { scenario: noop, executor: 'shared-iterations', duration: '1s' } } }, 'CHAPERON_UNKNOWN_OPTION', "executor: 'constant-vus'"],
     ['a non-http baseUrl', { baseUrl: 'ftp://x', scenarios: { a: { scenario: noop, concurrency: 1 } } }, 'CHAPERON_INVALID_URL', "'http://127.0.0.1:3000'"],
     ['an unparseable baseUrl', { baseUrl: 'localhost:3000', scenarios: { a: { scenario: noop, concurrency: 1 } } }, 'CHAPERON_INVALID_URL', 'http(s) URL'],
     ['non-string tags', { scenarios: { a: { scenario: noop, concurrency: 1, tags: { n: 1 } } } }, 'CHAPERON_INVALID_OPTION', 'tags.n must be a string'],

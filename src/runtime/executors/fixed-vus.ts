@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { timerMs } from '../../core/duration.ts'
 import { InflightRequests } from '../http/inflight.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
@@ -27,10 +28,12 @@ export class ScenarioStoppedError extends Error {
 const YIELD_EVERY = 64
 
 /**
- * Runs `vus` VUs at once, each looping over the scenario until it has run
- * `iterations` times or `durationMs` has passed, then gives running iterations
+ * After `startTimeMs`, runs `vus` VUs at once, each looping over the scenario
+ * until it has run `iterations` times (or, with `sharedIterations`, until all
+ * VUs together have) or `durationMs` has passed, then gives running iterations
  * `gracefulStopMs` before cutting them off. Serves `constant-vus` (unbounded
- * iterations), `per-vu-iterations` and Chaperon's `concurrency` (one iteration).
+ * iterations), `per-vu-iterations`, `shared-iterations` and Chaperon's
+ * `concurrency` (one iteration).
  *
  * Timers come from `node:timers` and the clock from `node:perf_hooks`, so a test
  * file's `vi.useFakeTimers()` cannot change the schedule.
@@ -39,9 +42,13 @@ export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Prom
   const controller = new AbortController()
   const inflight = new InflightRequests()
   const ctx = deps.context(s, controller.signal, inflight)
+  if (s.startTimeMs > 0) await sleep(timerMs(s.startTimeMs))
   const end = performance.now() + s.durationMs
+  // shared-iterations hands out one pool of iterations; the other executors give each VU its own.
+  let taken = 0
+  const take = s.sharedIterations ? () => taken++ < s.iterations : undefined
   const loops: Promise<void>[] = []
-  for (let vu = 1; vu <= s.vus; vu++) loops.push(activeMetrics.run(ctx.metrics, () => vuLoop(new VirtualUser(ctx, s.scenario, vu), s, end, deps, controller.signal)))
+  for (let vu = 1; vu <= s.vus; vu++) loops.push(activeMetrics.run(ctx.metrics, () => vuLoop(new VirtualUser(ctx, s.scenario, vu), s, end, take, deps, controller.signal)))
   const all = Promise.all(loops)
   if (await settlesWithin(all, end + s.gracefulStopMs - performance.now())) return
   const reason = new ScenarioStoppedError(s.key)
@@ -51,10 +58,11 @@ export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Prom
   await settlesWithin(all, 1000)
 }
 
-async function vuLoop(vu: VirtualUser, s: ResolvedScenario, end: number, deps: ScenarioDeps, stop: AbortSignal): Promise<void> {
+async function vuLoop(vu: VirtualUser, s: ResolvedScenario, end: number, take: (() => boolean) | undefined, deps: ScenarioDeps, stop: AbortSignal): Promise<void> {
   deps.onVuChange(1)
+  const perVu = take === undefined ? s.iterations : Number.POSITIVE_INFINITY
   try {
-    for (let i = 0; i < s.iterations && performance.now() < end && !stop.aborted; i++) {
+    for (let i = 0; i < perVu && performance.now() < end && !stop.aborted && (take === undefined || take()); i++) {
       if (!(await vu.iterate(i))) return
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
     }
