@@ -14,12 +14,15 @@ export { Response } from './runtime/http/response.ts'
 export type { ResponseTimings } from './runtime/http/response.ts'
 export type { BasicAuth, ExpectedStatuses, QueryValue, RequestOptions, StatusRange } from './runtime/http/request-options.ts'
 export type {
+  ArrivalRateCommonOptions,
   CommonScenarioOptions,
   ConcurrencyOptions,
+  ConstantArrivalRateOptions,
   ConstantVusOptions,
   HttpOptions,
   LoadTestOptions,
   PerVuIterationsOptions,
+  RampingArrivalRateOptions,
   ScenarioOptions,
   SharedIterationsOptions,
 } from './runtime/options.ts'

@@ -31,7 +31,7 @@ interface HttpGroup {
 }
 
 /** Metrics the lines under the table read; only these are decoded for them. */
-const STAT_METRICS = new Set(['iterations', 'iteration_duration', 'checks', 'data_sent', 'data_received', 'vus', 'session_aborts', 'ws_sessions', 'ws_connecting', 'ws_msgs_sent', 'ws_msgs_received', 'ws_recv_duration'])
+const STAT_METRICS = new Set(['iterations', 'iteration_duration', 'checks', 'data_sent', 'data_received', 'vus', 'session_aborts', 'dropped_iterations', 'ws_sessions', 'ws_connecting', 'ws_msgs_sent', 'ws_msgs_received', 'ws_recv_duration'])
 
 /**
  * One row per (scenario, name) of the `http_req_duration` series, sorted by
@@ -161,6 +161,8 @@ function stats(series: readonly Series[], durationMs: number, p: Palette): strin
       failedChecks.push(`    ${p.red('✗')} ${name}  ${p.dim(`${agg.total - agg.passes}/${agg.total} failed`)}`)
     }
   }
+  const dropped = aggregate(series, 'dropped_iterations')
+  if (dropped?.type === 'counter' && dropped.value > 0) lines.push(['dropped_iterations', p.yellow(String(dropped.value))])
   const aborts = aggregate(series, 'session_aborts')
   if (aborts?.type === 'counter' && aborts.value > 0) lines.push(['session_aborts', p.yellow(String(aborts.value))])
   const wsSessions = aggregate(series, 'ws_sessions')

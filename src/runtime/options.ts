@@ -51,6 +51,38 @@ export interface SharedIterationsOptions extends CommonScenarioOptions {
   maxDuration?: Duration
 }
 
+/** Options both arrival-rate executors take. */
+export interface ArrivalRateCommonOptions extends CommonScenarioOptions {
+  /** The time `rate`, `startRate` and stage targets count iterations per. @default '1s' */
+  timeUnit?: Duration
+  /** VUs made before the start, ready to take iterations. */
+  preAllocatedVUs: number
+  /** The most VUs; more are made while iterations are due and none is free. @default preAllocatedVUs */
+  maxVUs?: number
+}
+
+/**
+ * Starts `rate` iterations per `timeUnit`, evenly spaced, whatever the target's
+ * speed (k6 `constant-arrival-rate`). An iteration that finds no free VU, with
+ * `maxVUs` all busy, is dropped and counted in `dropped_iterations`.
+ */
+export interface ConstantArrivalRateOptions extends ArrivalRateCommonOptions {
+  executor: 'constant-arrival-rate'
+  /** Iterations started per `timeUnit`. */
+  rate: number
+  /** How long to start iterations. */
+  duration: Duration
+}
+
+/** Like `constant-arrival-rate`, with the rate moving linearly through `stages` (k6 `ramping-arrival-rate`). */
+export interface RampingArrivalRateOptions extends ArrivalRateCommonOptions {
+  executor: 'ramping-arrival-rate'
+  /** Iterations per `timeUnit` at the start. @default 0 */
+  startRate?: number
+  /** Each stage moves the rate linearly to `target` over `duration`. */
+  stages: Array<{ duration: Duration; target: number }>
+}
+
 /** Chaperon's form: `concurrency` sessions start at once and run the scenario once each. */
 export interface ConcurrencyOptions extends CommonScenarioOptions {
   executor?: undefined
@@ -61,7 +93,13 @@ export interface ConcurrencyOptions extends CommonScenarioOptions {
 }
 
 /** One entry of `loadTest({ scenarios })`, discriminated on `executor`. */
-export type ScenarioOptions = ConstantVusOptions | PerVuIterationsOptions | SharedIterationsOptions | ConcurrencyOptions
+export type ScenarioOptions =
+  | ConstantVusOptions
+  | PerVuIterationsOptions
+  | SharedIterationsOptions
+  | ConstantArrivalRateOptions
+  | RampingArrivalRateOptions
+  | ConcurrencyOptions
 
 /** HTTP settings for every request of a load test. */
 export interface HttpOptions {

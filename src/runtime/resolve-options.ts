@@ -10,12 +10,13 @@ import { knownMetricNames, metricInfo } from './metrics/user-metrics.ts'
 import type { LoadTestOptions } from './options.ts'
 import { isScenario, type Scenario } from './scenario.ts'
 import { type LogLevel, resolveLogLevel } from './session-log.ts'
+import type { ArrivalRateSettings } from './executors/arrival-rate.ts'
 
 /** A scenario entry with defaults applied and every field checked. */
 export interface ResolvedScenario {
   /** The key in `scenarios`. */
   key: string
-  executor: 'constant-vus' | 'per-vu-iterations' | 'shared-iterations' | 'concurrency'
+  executor: 'constant-vus' | 'per-vu-iterations' | 'shared-iterations' | 'constant-arrival-rate' | 'ramping-arrival-rate' | 'concurrency'
   scenario: Scenario
   vus: number
   /** Iterations per VU, or shared by all VUs for `shared-iterations`; Infinity for `constant-vus`. */
@@ -24,6 +25,8 @@ export interface ResolvedScenario {
   sharedIterations: boolean
   /** When the executor starts, from the start of the load test. */
   startTimeMs: number
+  /** The plan and VU pool of an arrival-rate executor; `vus` is then its `maxVUs`. */
+  arrival: ArrivalRateSettings | undefined
   /** When the executor stops starting iterations, from its start. */
   durationMs: number
   gracefulStopMs: number
@@ -54,6 +57,7 @@ export interface ResolvedLoadTest {
 export const DEFAULTS = Object.freeze({
   gracefulStop: '30s',
   startTime: '0s',
+  timeUnit: '1s',
   maxDuration: '10m',
   vus: 1,
   iterations: 1,
@@ -67,9 +71,11 @@ const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly stri
   'constant-vus': ['vus', 'duration'],
   'per-vu-iterations': ['vus', 'iterations', 'maxDuration'],
   'shared-iterations': ['vus', 'iterations', 'maxDuration'],
+  'constant-arrival-rate': ['rate', 'timeUnit', 'duration', 'preAllocatedVUs', 'maxVUs'],
+  'ramping-arrival-rate': ['startRate', 'timeUnit', 'stages', 'preAllocatedVUs', 'maxVUs'],
   concurrency: ['concurrency', 'maxDuration'],
 }
-const EXECUTORS = ['constant-vus', 'per-vu-iterations', 'shared-iterations'] as const
+const EXECUTORS = ['constant-vus', 'per-vu-iterations', 'shared-iterations', 'constant-arrival-rate', 'ramping-arrival-rate'] as const
 
 /**
  * Checks a `loadTest()` options object and applies defaults. Runs when the test
@@ -128,6 +134,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     gracefulStopMs: parseDuration(o.gracefulStop ?? DEFAULTS.gracefulStop, `${where}.gracefulStop`),
     startTimeMs: parseDuration(o.startTime ?? DEFAULTS.startTime, `${where}.startTime`),
     sharedIterations: executor === 'shared-iterations',
+    arrival: undefined,
     tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),
     config,
     logLevel: resolveLogLevel(config, where),
@@ -144,9 +151,43 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
         iterations: expectInteger(o.iterations ?? DEFAULTS.iterations, `${where}.iterations`, 1, 100),
         durationMs: parseDuration(o.maxDuration ?? DEFAULTS.maxDuration, `${where}.maxDuration`),
       }
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate': {
+      const arrival = resolveArrival(where, executor, o)
+      const durationMs = arrival.stages.reduce((sum, stage) => sum + stage.durationMs, 0)
+      return { ...common, vus: arrival.maxVUs, iterations: Number.POSITIVE_INFINITY, durationMs, arrival }
+    }
     case 'concurrency':
       return { ...common, vus: expectInteger(o.concurrency, `${where}.concurrency`, 1, 100), iterations: 1, durationMs: parseDuration(o.maxDuration ?? DEFAULTS.maxDuration, `${where}.maxDuration`) }
   }
+}
+
+/** The rate plan and VU pool of an arrival-rate executor; rates become iterations per ms. */
+function resolveArrival(where: string, executor: 'constant-arrival-rate' | 'ramping-arrival-rate', o: Record<string, unknown>): ArrivalRateSettings {
+  const unitMs = parseDuration(o.timeUnit ?? DEFAULTS.timeUnit, `${where}.timeUnit`)
+  if (unitMs <= 0) throw invalid(`${where}.timeUnit`, "a duration above zero such as '1s' or '1m'", o.timeUnit)
+  const rate = (value: unknown, at: string): number => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalid(at, 'a number of iterations per timeUnit, at least 0, such as 50', value)
+    return value / unitMs
+  }
+  const preAllocatedVUs = expectInteger(o.preAllocatedVUs, `${where}.preAllocatedVUs`, 1, 10)
+  const maxVUs = o.maxVUs === undefined ? preAllocatedVUs : expectInteger(o.maxVUs, `${where}.maxVUs`, 1, 100)
+  if (maxVUs < preAllocatedVUs) throw invalid(`${where}.maxVUs`, `at least preAllocatedVUs (${preAllocatedVUs})`, maxVUs)
+  if (executor === 'constant-arrival-rate') {
+    if (o.duration === undefined) throw invalid(`${where}.duration`, "a duration such as '30s' (constant-arrival-rate runs for a duration)", undefined)
+    const perMs = rate(o.rate, `${where}.rate`)
+    if (perMs === 0) throw invalid(`${where}.rate`, 'more than 0 iterations per timeUnit, such as 50', o.rate)
+    return { startRate: perMs, stages: [{ durationMs: parseDuration(o.duration, `${where}.duration`), target: perMs }], preAllocatedVUs, maxVUs }
+  }
+  const example = "[{ duration: '30s', target: 100 }, { duration: '1m', target: 100 }]"
+  if (!Array.isArray(o.stages) || o.stages.length === 0) throw invalid(`${where}.stages`, `a non-empty array of stages such as ${example}`, o.stages)
+  const stages = o.stages.map((stage: unknown, i) => {
+    const at = `${where}.stages[${i}]`
+    const st = expectObject(stage, at, "{ duration: '30s', target: 100 }")
+    expectKnownKeys(st, ['duration', 'target'], at)
+    return { durationMs: parseDuration(st.duration, `${at}.duration`), target: rate(st.target, `${at}.target`) }
+  })
+  return { startRate: o.startRate === undefined ? 0 : rate(o.startRate, `${where}.startRate`), stages, preAllocatedVUs, maxVUs }
 }
 
 function resolveThresholds(where: string, input: unknown): ParsedThreshold[] {

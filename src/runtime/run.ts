@@ -3,6 +3,7 @@ import { ChaperonError } from '../core/errors.ts'
 import { type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
 import { evaluateThresholds } from '../core/thresholds.ts'
 import { VERSION } from '../core/version.ts'
+import { runArrivalRate } from './executors/arrival-rate.ts'
 import { runFixedVus, type ScenarioDeps } from './executors/fixed-vus.ts'
 import { HttpClient } from './http/client.ts'
 import { ErrorLog } from './metrics/error-log.ts'
@@ -66,7 +67,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   const startedAt = new Date()
   const t0 = performance.now()
   try {
-    await Promise.all(lt.scenarios.map((s) => runFixedVus(s, deps)))
+    await Promise.all(lt.scenarios.map((s) => (s.arrival === undefined ? runFixedVus(s, deps) : runArrivalRate(s, s.arrival, deps))))
   } finally {
     await client.close()
   }

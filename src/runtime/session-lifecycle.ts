@@ -7,7 +7,7 @@ import { SessionCookies } from './http/cookies.ts'
 import { errorCodeOf } from './metrics/error-log.ts'
 import { activeMetrics } from './metrics/user-metrics.ts'
 import { isScenario, type Scenario } from './scenario.ts'
-import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
+import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, LAG, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
 
 /** How scenario code that threw is taken: the load test cut it off, it aborted, or it failed. */
 type Outcome = 'stopped' | 'aborted' | 'halted' | 'error'
@@ -174,8 +174,12 @@ export class VirtualUser {
     this.#vu = vu
   }
 
-  /** Runs one iteration; false once the load test has cut the scenario off. */
-  async iterate(iteration: number): Promise<boolean> {
+  /**
+   * Runs one iteration; false once the load test has cut the scenario off.
+   * `plannedAt` (a `performance.now()` time) is when an arrival-rate executor
+   * meant it to start: latency is then also recorded from there.
+   */
+  async iterate(iteration: number, plannedAt?: number): Promise<boolean> {
     const ctx = this.#ctx
     let s = this.#session
     if (s === undefined) {
@@ -194,6 +198,7 @@ export class VirtualUser {
     const internals = s[INTERNALS]
     internals.iteration = iteration
     const started = performance.now()
+    if (plannedAt !== undefined) s[LAG] = Math.max(0, started - plannedAt) * 1000
     let outcome: Outcome | undefined
     try {
       await this.#scenario.run(s)
@@ -208,7 +213,8 @@ export class VirtualUser {
     // Signals nobody waited for by the end of the iteration would pile up for the session's life.
     internals.mailbox.clear()
     if (ctx.signal.aborted) return false
-    ctx.metrics.recordIteration((performance.now() - started) * 1000)
+    const ended = performance.now()
+    ctx.metrics.recordIteration((ended - started) * 1000, plannedAt === undefined ? undefined : (ended - Math.min(started, plannedAt)) * 1000)
     if (outcome === 'aborted') await this.#drop()
     return true
   }

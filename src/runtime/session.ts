@@ -127,6 +127,8 @@ export interface ChildTask {
 
 /** @internal */
 export const INTERNALS = Symbol('chaperon.session')
+/** @internal */
+export const LAG = Symbol('chaperon.lag')
 
 /** @internal How a session is made: by executors, `s.async()` and `s.run()`. */
 export interface SessionInit {
@@ -163,7 +165,7 @@ export class Session {
   readonly assigns: Record<string, unknown>
   /** @internal */
   readonly [INTERNALS]: SessionInternals
-  readonly #scope: RequestScope
+  readonly #scope: RequestScope & { lagUs: number | undefined }
   #log: SessionLog | undefined
 
   /** @internal Sessions are made by executors, `s.async()` and `s.run()`. */
@@ -188,12 +190,17 @@ export class Session {
       children: 0,
       ended: false,
     }
-    this.#scope = { metrics: init.metrics, signal: ctx.signal, inflight: ctx.inflight, cookies: init.cookies }
+    this.#scope = { metrics: init.metrics, signal: ctx.signal, inflight: ctx.inflight, cookies: init.cookies, lagUs: undefined }
   }
 
   /** The number of the iteration this VU is running, from 0. */
   get iteration(): number {
     return this[INTERNALS].iteration
+  }
+
+  /** @internal How late the running arrival-rate iteration started, in µs; see `RequestScope.lagUs`. */
+  set [LAG](lagUs: number | undefined) {
+    this.#scope.lagUs = lagUs
   }
 
   /** Aborted when the session ends early: `s.abort()`, a cancelled child task, or the load test cutting it off. */

@@ -192,6 +192,61 @@ describe('runtime against the fixture server', () => {
     expect(byVu.size).toBe(4)
   })
 
+  it('starts constant-arrival-rate iterations on the plan, each VU reused, latency also from the planned start', async () => {
+    const t0 = performance.now()
+    const starts: number[] = []
+    const result = await run({
+      scenarios: {
+        arrivals: {
+          scenario: scenario('s', async (s) => {
+            starts.push(performance.now() - t0)
+            await s.get('/delay?ms=5')
+          }),
+          executor: 'constant-arrival-rate',
+          rate: 40,
+          duration: '1s',
+          preAllocatedVUs: 4,
+        },
+      },
+    })
+    // 40 per second for one second: exactly 40 planned slots, every 25 ms, none dropped.
+    expect(total(result, 'iterations', { scenario: 'arrivals' })).toBe(40)
+    expect(total(result, 'dropped_iterations')).toBe(0)
+    expect(starts).toHaveLength(40)
+    expect(starts.at(-1)).toBeGreaterThanOrEqual(975 - 1)
+    expect(starts.at(-1)).toBeLessThan(2500)
+    expect(total(result, 'iteration_latency_corrected')).toBe(40)
+    expect(total(result, 'http_req_latency_corrected')).toBe(total(result, 'http_reqs'))
+    expect(series(result, 'vus_max')[0]).toMatchObject({ value: 4 })
+  })
+
+  it('drops arrival-rate iterations when every one of maxVUs is busy, counting each', async () => {
+    const result = await run({
+      scenarios: {
+        ramp: {
+          scenario: scenario('s', async (s) => {
+            await s.get('/delay?ms=200')
+          }),
+          executor: 'ramping-arrival-rate',
+          startRate: 0,
+          stages: [
+            { duration: '500ms', target: 100 },
+            { duration: '500ms', target: 100 },
+          ],
+          preAllocatedVUs: 1,
+          maxVUs: 3,
+        },
+      },
+    })
+    // The plan has 25 + 50 slots; three VUs busy 200 ms each can take only a few of them.
+    const done = total(result, 'iterations', { scenario: 'ramp' })
+    const dropped = total(result, 'dropped_iterations', { scenario: 'ramp' })
+    expect(done + dropped).toBe(75)
+    expect(done).toBeGreaterThanOrEqual(3)
+    expect(done).toBeLessThanOrEqual(20)
+    expect(series(result, 'vus')[0]).toMatchObject({ max: 3 })
+  })
+
   it('starts a scenario startTime after the load test', async () => {
     const started: Record<string, number> = {}
     const t0 = performance.now()

@@ -205,7 +205,7 @@ describe('renderSummary', () => {
     expect(coloured).toContain(createPalette(true).green('✓'))
   })
 
-  it('summarises WebSocket sessions, messages and receive times, and session aborts', () => {
+  it('summarises WebSocket sessions, messages and receive times, session aborts and dropped iterations', () => {
     const ws = { scenario: 'chat', name: '/ws/echo' }
     const r = result({
       durationMs: 2000,
@@ -216,11 +216,13 @@ describe('renderSummary', () => {
         { metric: 'ws_msgs_received', type: 'counter', tags: ws, value: 790 },
         trend('ws_recv_duration', ws, latencies(790, 1, 10)),
         { metric: 'session_aborts', type: 'counter', tags: { scenario: 'chat' }, value: 3 },
+        { metric: 'dropped_iterations', type: 'counter', tags: { scenario: 'chat' }, value: 7 },
       ],
     })
     const lines = renderSummary(r, plain).split('\n')
     const after = (label: string) => lines.find((l) => l.trim().startsWith(`${label} `))?.trim().slice(label.length).trim()
     expect(after('session_aborts')).toBe('3')
+    expect(after('dropped_iterations')).toBe('7')
     expect(after('ws_sessions')).toMatch(/^40 {2}connecting p95=3\.\d+ms$/)
     expect(after('ws_msgs_sent')).toBe('800  400.0/s')
     expect(after('ws_msgs_received')).toBe('790  395.0/s')

@@ -73,7 +73,7 @@ async function vuLoop(vu: VirtualUser, s: ResolvedScenario, end: number, take: (
 }
 
 /** Waits for `promise` at most `ms`; true when it settled in time. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(resolve, timerMs(Math.max(0, ms)), false)

@@ -18,6 +18,11 @@ export interface RequestScope {
   readonly inflight: InflightRequests
   /** The session's cookie jar: sent with each request, filled from each response's `Set-Cookie`. */
   readonly cookies: SessionCookies
+  /**
+   * How late, in µs, the running arrival-rate iteration started against its plan; its requests
+   * also record `http_req_latency_corrected`. Undefined under closed-model executors.
+   */
+  readonly lagUs?: number | undefined
 }
 
 /** What {@link HttpClient} is built from: the load test's resolved `http` options and `baseUrl`. */
@@ -244,7 +249,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
     const failed = error !== undefined || !req.expect(status)
     const headersAt = this.#headersAt === 0 ? endedAt : this.#headersAt
     const sent = this.#sent ? this.#bytesSent : 0
-    scope.metrics.recordHttp(req, status, error, failed, (endedAt - this.#startedAt) * 1000, (headersAt - this.#startedAt) * 1000, sent, this.#headerBytes + this.#bodyBytes)
+    scope.metrics.recordHttp(req, status, error, failed, (endedAt - this.#startedAt) * 1000, (headersAt - this.#startedAt) * 1000, sent, this.#headerBytes + this.#bodyBytes, scope.lagUs)
     const response = new Response(req.origin, req.target, status, error === undefined ? this.#headers : EMPTY_HEADERS, this.#bodyBytes, this.#startedAt, headersAt, endedAt, error, !failed, this.#chunks)
     if (req.checks !== undefined) {
       for (const [check, predicate] of req.checks) {

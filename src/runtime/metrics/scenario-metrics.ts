@@ -5,6 +5,9 @@ import { type MetricsRegistry, normalizeTags, setGauge } from './registry.ts'
 
 /** The series one HTTP request outcome records into, found once per tag set. */
 export interface HttpSeries {
+  tags: Tags
+  /** Made on first use: only arrival-rate executors correct latency. */
+  corrected: ReturnType<MetricsRegistry['trend']> | undefined
   reqs: ReturnType<MetricsRegistry['counter']>
   duration: ReturnType<MetricsRegistry['trend']>
   waiting: ReturnType<MetricsRegistry['trend']>
@@ -38,6 +41,8 @@ export class ScenarioMetrics {
   readonly #errorLog: ErrorLog
   readonly #calls = new Map<string, ReturnType<MetricsRegistry['trend']>>()
   readonly #custom = new Map<string, ReturnType<MetricsRegistry[MetricType]>>()
+  #iterationCorrected: ReturnType<MetricsRegistry['trend']> | undefined
+  #dropped: ReturnType<MetricsRegistry['counter']> | undefined
   readonly iterations: ReturnType<MetricsRegistry['counter']>
   readonly iterationDuration: ReturnType<MetricsRegistry['trend']>
 
@@ -50,8 +55,10 @@ export class ScenarioMetrics {
   }
 
   /** Records one finished request. Times are microseconds; `status` is 0 when no response arrived. */
-  recordHttp(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean, durationUs: number, waitingUs: number, bytesSent: number, bytesReceived: number): void {
+  recordHttp(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean, durationUs: number, waitingUs: number, bytesSent: number, bytesReceived: number, lagUs?: number): void {
     const s = this.#httpSeries(req, status, errorCode, failed)
+    // Arrival-rate iterations that started late: the request's latency counted from when it should have been sent.
+    if (lagUs !== undefined) recordMicros((s.corrected ??= this.registry.trend('http_req_latency_corrected', s.tags)).histogram, durationUs + lagUs)
     s.reqs.value++
     recordMicros(s.duration.histogram, durationUs)
     recordMicros(s.waiting.histogram, waitingUs)
@@ -133,9 +140,15 @@ export class ScenarioMetrics {
     }
   }
 
-  recordIteration(durationUs: number): void {
+  recordIteration(durationUs: number, correctedUs?: number): void {
     this.iterations.value++
     recordMicros(this.iterationDuration.histogram, durationUs)
+    if (correctedUs !== undefined) recordMicros((this.#iterationCorrected ??= this.registry.trend('iteration_latency_corrected', this.tags)).histogram, correctedUs)
+  }
+
+  /** Counts an arrival-rate iteration that could not start: no VU was free and `maxVUs` were all busy. */
+  recordDropped(): void {
+    ;(this.#dropped ??= this.registry.counter('dropped_iterations', this.tags)).value++
   }
 
   #httpSeries(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
@@ -167,6 +180,8 @@ export class ScenarioMetrics {
     })
     const r = this.registry
     return {
+      tags,
+      corrected: undefined,
       reqs: r.counter('http_reqs', tags),
       duration: r.trend('http_req_duration', tags),
       waiting: r.trend('http_req_waiting', tags),

@@ -1,0 +1,55 @@
+/** One stage of an arrival rate: it moves linearly to `target` iterations per ms over `durationMs`. */
+export interface RateStage {
+  durationMs: number
+  /** Iterations per millisecond at the end of the stage. */
+  target: number
+}
+
+/**
+ * When each iteration of an arrival-rate executor should start, as an offset
+ * in ms from the executor's start. Iteration i starts when the integral of the
+ * rate reaches i, so a constant rate r gives `i / r` and a ramp follows the
+ * area under it exactly. Pure: the executor turns offsets into timers, and
+ * tests read them directly.
+ */
+export class ArrivalPlan {
+  readonly #stages: readonly RateStage[]
+  #rate: number
+  #stage = 0
+  /** Offset and cumulative count at the start of the current stage. */
+  #stageStartMs = 0
+  #stageStartCount = 0
+  #next = 0
+
+  /** `startRate` in iterations per ms; stages follow each other from offset 0. */
+  constructor(startRate: number, stages: readonly RateStage[]) {
+    this.#rate = startRate
+    this.#stages = stages
+  }
+
+  /** The offset of the next iteration, or undefined once the last stage has ended. */
+  next(): number | undefined {
+    const i = this.#next
+    while (this.#stage < this.#stages.length) {
+      const { durationMs, target } = this.#stages[this.#stage]!
+      const r0 = this.#rate
+      const countAtEnd = this.#stageStartCount + ((r0 + target) / 2) * durationMs
+      if (i < countAtEnd) {
+        this.#next++
+        return this.#stageStartMs + timeFor(i - this.#stageStartCount, r0, (target - r0) / durationMs)
+      }
+      this.#stageStartMs += durationMs
+      this.#stageStartCount = countAtEnd
+      this.#rate = target
+      this.#stage++
+    }
+    return undefined
+  }
+}
+
+/** The t ≥ 0 at which r0·t + slope·t²/2 reaches `count`. */
+function timeFor(count: number, r0: number, slope: number): number {
+  if (count <= 0) return 0
+  if (Math.abs(slope) < 1e-15) return count / r0
+  return (-r0 + Math.sqrt(r0 * r0 + 2 * slope * count)) / slope
+}

@@ -1,0 +1,96 @@
+import { performance } from 'node:perf_hooks'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { timerMs } from '../../core/duration.ts'
+import { InflightRequests } from '../http/inflight.ts'
+import { activeMetrics } from '../metrics/user-metrics.ts'
+import type { ResolvedScenario } from '../resolve-options.ts'
+import { VirtualUser } from '../session-lifecycle.ts'
+import { ArrivalPlan } from './arrival-plan.ts'
+import { type ScenarioDeps, ScenarioStoppedError, settlesWithin } from './fixed-vus.ts'
+
+/** What an arrival-rate executor runs by: its rate plan and its pool of VUs. */
+export interface ArrivalRateSettings {
+  /** Iterations per ms at the start. */
+  startRate: number
+  stages: ReadonlyArray<{ durationMs: number; target: number }>
+  preAllocatedVUs: number
+  maxVUs: number
+}
+
+// A slot due within this much is started now rather than after one more timer.
+const EARLY_MS = 1
+
+/**
+ * Starts iterations on a plan, never on completions (`constant-arrival-rate`,
+ * `ramping-arrival-rate`): iteration i starts at the executor's start plus its
+ * offset in `ArrivalPlan`, on a free VU. When no VU is free and `maxVUs` are
+ * all busy, the iteration is dropped and counted in `dropped_iterations`.
+ * Each iteration also records its latency from its planned start
+ * (`iteration_latency_corrected`, `http_req_latency_corrected`), so a target
+ * that stalls cannot hide the stall by slowing the generator down.
+ *
+ * Timers are absolute targets from `performance.now()`, so they do not drift,
+ * and come from `node:timers`, so `vi.useFakeTimers()` cannot change them.
+ */
+export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSettings, deps: ScenarioDeps): Promise<void> {
+  const controller = new AbortController()
+  const inflight = new InflightRequests()
+  const ctx = deps.context(s, controller.signal, inflight)
+  if (s.startTimeMs > 0) await sleep(timerMs(s.startTimeMs))
+  const all: VirtualUser[] = []
+  const idle: VirtualUser[] = []
+  const perVu = new Map<VirtualUser, number>()
+  const allocate = (): VirtualUser => {
+    const vu = new VirtualUser(ctx, s.scenario, all.length + 1)
+    all.push(vu)
+    perVu.set(vu, 0)
+    deps.onVuChange(1)
+    return vu
+  }
+  for (let i = 0; i < arrival.preAllocatedVUs; i++) idle.push(allocate())
+  const running = new Set<Promise<void>>()
+  const start = (plannedAt: number): void => {
+    const vu = idle.pop() ?? (all.length < arrival.maxVUs ? allocate() : undefined)
+    if (vu === undefined) {
+      ctx.metrics.recordDropped()
+      return
+    }
+    const iteration = perVu.get(vu)!
+    perVu.set(vu, iteration + 1)
+    const done: Promise<void> = activeMetrics
+      .run(ctx.metrics, () => vu.iterate(iteration, plannedAt))
+      .then((more) => {
+        running.delete(done)
+        if (more) idle.push(vu)
+      })
+    running.add(done)
+  }
+
+  const t0 = performance.now()
+  const end = t0 + s.durationMs
+  const work = (async () => {
+    const plan = new ArrivalPlan(arrival.startRate, arrival.stages)
+    for (let offset = plan.next(); offset !== undefined && !controller.signal.aborted; ) {
+      const wait = t0 + offset - performance.now()
+      if (wait > EARLY_MS) await sleep(wait)
+      // Start every slot that is due by now, so a late timer does not push the rest back.
+      const now = performance.now() + EARLY_MS
+      while (offset !== undefined && t0 + offset <= now) {
+        start(t0 + offset)
+        offset = plan.next()
+      }
+    }
+    while (running.size > 0) await Promise.all(running)
+    await Promise.all(all.map((vu) => activeMetrics.run(ctx.metrics, () => vu.end())))
+  })()
+  try {
+    if (await settlesWithin(work, end + s.gracefulStopMs - performance.now())) return
+    const reason = new ScenarioStoppedError(s.key)
+    controller.abort(reason)
+    inflight.abortAll(reason)
+    // Scenario code that ignores the abort signal is left behind rather than hanging the test.
+    await settlesWithin(work, 1000)
+  } finally {
+    deps.onVuChange(-all.length)
+  }
+}
