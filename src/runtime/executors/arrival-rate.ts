@@ -72,7 +72,8 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
     const plan = new ArrivalPlan(arrival.startRate, arrival.stages)
     for (let offset = plan.next(); offset !== undefined && !controller.signal.aborted; ) {
       const wait = t0 + offset - performance.now()
-      if (wait > EARLY_MS) await sleep(wait)
+      // A stage at rate 0 can mean a long wait; the hard stop ends it rather than leaving a timer behind.
+      if (wait > EARLY_MS) await sleep(timerMs(wait), undefined, { signal: controller.signal }).catch(() => {})
       // Start every slot that is due by now, so a late timer does not push the rest back.
       const now = performance.now() + EARLY_MS
       while (offset !== undefined && t0 + offset <= now) {
