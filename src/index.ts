@@ -23,6 +23,7 @@ export type {
   LoadTestOptions,
   PerVuIterationsOptions,
   RampingArrivalRateOptions,
+  RampingVusOptions,
   ScenarioOptions,
   SharedIterationsOptions,
 } from './runtime/options.ts'

@@ -29,6 +29,17 @@ export interface ConstantVusOptions extends CommonScenarioOptions {
   duration: Duration
 }
 
+/** The number of looping VUs moves through `stages` (k6 `ramping-vus`). */
+export interface RampingVusOptions extends CommonScenarioOptions {
+  executor: 'ramping-vus'
+  /** VUs at the start. @default 1 */
+  startVUs?: number
+  /** Each stage moves the VU count linearly to `target` over `duration`. */
+  stages: Array<{ duration: Duration; target: number }>
+  /** How long a VU that is taken away may finish its iteration before it is cut off. @default '30s' */
+  gracefulRampDown?: Duration
+}
+
 /** Each VU runs the scenario a fixed number of times (k6 `per-vu-iterations`). */
 export interface PerVuIterationsOptions extends CommonScenarioOptions {
   executor: 'per-vu-iterations'
@@ -95,6 +106,7 @@ export interface ConcurrencyOptions extends CommonScenarioOptions {
 /** One entry of `loadTest({ scenarios })`, discriminated on `executor`. */
 export type ScenarioOptions =
   | ConstantVusOptions
+  | RampingVusOptions
   | PerVuIterationsOptions
   | SharedIterationsOptions
   | ConstantArrivalRateOptions

@@ -11,12 +11,13 @@ import type { LoadTestOptions } from './options.ts'
 import { isScenario, type Scenario } from './scenario.ts'
 import { type LogLevel, resolveLogLevel } from './session-log.ts'
 import type { ArrivalRateSettings } from './executors/arrival-rate.ts'
+import type { RampingVusSettings } from './executors/ramping-vus.ts'
 
 /** A scenario entry with defaults applied and every field checked. */
 export interface ResolvedScenario {
   /** The key in `scenarios`. */
   key: string
-  executor: 'constant-vus' | 'per-vu-iterations' | 'shared-iterations' | 'constant-arrival-rate' | 'ramping-arrival-rate' | 'concurrency'
+  executor: 'constant-vus' | 'ramping-vus' | 'per-vu-iterations' | 'shared-iterations' | 'constant-arrival-rate' | 'ramping-arrival-rate' | 'concurrency'
   scenario: Scenario
   vus: number
   /** Iterations per VU, or shared by all VUs for `shared-iterations`; Infinity for `constant-vus`. */
@@ -27,6 +28,8 @@ export interface ResolvedScenario {
   startTimeMs: number
   /** The plan and VU pool of an arrival-rate executor; `vus` is then its `maxVUs`. */
   arrival: ArrivalRateSettings | undefined
+  /** The stages of `ramping-vus`; `vus` is then the most VUs any stage asks for. */
+  ramp: RampingVusSettings | undefined
   /** When the executor stops starting iterations, from its start. */
   durationMs: number
   gracefulStopMs: number
@@ -69,13 +72,14 @@ const HTTP_KEYS = ['headers', 'connections', 'timeout', 'auth', 'insecure'] as c
 const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config', 'startTime'] as const
 const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly string[]>> = {
   'constant-vus': ['vus', 'duration'],
+  'ramping-vus': ['startVUs', 'stages', 'gracefulRampDown'],
   'per-vu-iterations': ['vus', 'iterations', 'maxDuration'],
   'shared-iterations': ['vus', 'iterations', 'maxDuration'],
   'constant-arrival-rate': ['rate', 'timeUnit', 'duration', 'preAllocatedVUs', 'maxVUs'],
   'ramping-arrival-rate': ['startRate', 'timeUnit', 'stages', 'preAllocatedVUs', 'maxVUs'],
   concurrency: ['concurrency', 'maxDuration'],
 }
-const EXECUTORS = ['constant-vus', 'per-vu-iterations', 'shared-iterations', 'constant-arrival-rate', 'ramping-arrival-rate'] as const
+const EXECUTORS = ['constant-vus', 'ramping-vus', 'per-vu-iterations', 'shared-iterations', 'constant-arrival-rate', 'ramping-arrival-rate'] as const
 
 /**
  * Checks a `loadTest()` options object and applies defaults. Runs when the test
@@ -135,6 +139,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     startTimeMs: parseDuration(o.startTime ?? DEFAULTS.startTime, `${where}.startTime`),
     sharedIterations: executor === 'shared-iterations',
     arrival: undefined,
+    ramp: undefined,
     tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),
     config,
     logLevel: resolveLogLevel(config, where),
@@ -151,6 +156,11 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
         iterations: expectInteger(o.iterations ?? DEFAULTS.iterations, `${where}.iterations`, 1, 100),
         durationMs: parseDuration(o.maxDuration ?? DEFAULTS.maxDuration, `${where}.maxDuration`),
       }
+    case 'ramping-vus': {
+      const ramp = resolveRamp(where, o)
+      const most = Math.max(ramp.startVUs, ...ramp.stages.map((st) => st.target))
+      return { ...common, vus: Math.max(1, most), iterations: Number.POSITIVE_INFINITY, durationMs: ramp.stages.reduce((sum, st) => sum + st.durationMs, 0), ramp }
+    }
     case 'constant-arrival-rate':
     case 'ramping-arrival-rate': {
       const arrival = resolveArrival(where, executor, o)
@@ -159,6 +169,27 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     }
     case 'concurrency':
       return { ...common, vus: expectInteger(o.concurrency, `${where}.concurrency`, 1, 100), iterations: 1, durationMs: parseDuration(o.maxDuration ?? DEFAULTS.maxDuration, `${where}.maxDuration`) }
+  }
+}
+
+/** `[{ duration, target }]`, non-empty, each `target` checked by `target`. */
+function resolveStages(where: string, value: unknown, example: number, target: (value: unknown, at: string) => number): Array<{ durationMs: number; target: number }> {
+  const stage = `{ duration: '30s', target: ${example} }`
+  if (!Array.isArray(value) || value.length === 0) throw invalid(where, `a non-empty array of stages such as [${stage}, { duration: '1m', target: ${example} }]`, value)
+  return value.map((entry: unknown, i) => {
+    const at = `${where}[${i}]`
+    const st = expectObject(entry, at, stage)
+    expectKnownKeys(st, ['duration', 'target'], at)
+    return { durationMs: parseDuration(st.duration, `${at}.duration`), target: target(st.target, `${at}.target`) }
+  })
+}
+
+/** The stages of `ramping-vus`. */
+function resolveRamp(where: string, o: Record<string, unknown>): RampingVusSettings {
+  return {
+    startVUs: o.startVUs === undefined ? DEFAULTS.vus : expectInteger(o.startVUs, `${where}.startVUs`, 0, 1),
+    stages: resolveStages(`${where}.stages`, o.stages, 20, (target, at) => expectInteger(target, at, 0, 20)),
+    gracefulRampDownMs: parseDuration(o.gracefulRampDown ?? DEFAULTS.gracefulStop, `${where}.gracefulRampDown`),
   }
 }
 
@@ -179,14 +210,7 @@ function resolveArrival(where: string, executor: 'constant-arrival-rate' | 'ramp
     if (perMs === 0) throw invalid(`${where}.rate`, 'more than 0 iterations per timeUnit, such as 50', o.rate)
     return { startRate: perMs, stages: [{ durationMs: parseDuration(o.duration, `${where}.duration`), target: perMs }], preAllocatedVUs, maxVUs }
   }
-  const example = "[{ duration: '30s', target: 100 }, { duration: '1m', target: 100 }]"
-  if (!Array.isArray(o.stages) || o.stages.length === 0) throw invalid(`${where}.stages`, `a non-empty array of stages such as ${example}`, o.stages)
-  const stages = o.stages.map((stage: unknown, i) => {
-    const at = `${where}.stages[${i}]`
-    const st = expectObject(stage, at, "{ duration: '30s', target: 100 }")
-    expectKnownKeys(st, ['duration', 'target'], at)
-    return { durationMs: parseDuration(st.duration, `${at}.duration`), target: rate(st.target, `${at}.target`) }
-  })
+  const stages = resolveStages(`${where}.stages`, o.stages, 100, rate)
   return { startRate: o.startRate === undefined ? 0 : rate(o.startRate, `${where}.startRate`), stages, preAllocatedVUs, maxVUs }
 }
 

@@ -5,6 +5,7 @@ import { evaluateThresholds } from '../core/thresholds.ts'
 import { VERSION } from '../core/version.ts'
 import { runArrivalRate } from './executors/arrival-rate.ts'
 import { runFixedVus, type ScenarioDeps } from './executors/fixed-vus.ts'
+import { runRampingVus } from './executors/ramping-vus.ts'
 import { HttpClient } from './http/client.ts'
 import { ErrorLog } from './metrics/error-log.ts'
 import { MetricsRegistry, normalizeTags, setGauge } from './metrics/registry.ts'
@@ -48,6 +49,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
         wsHeaders,
         insecure: lt.http.insecure,
         logLevel: s.logLevel,
+        interruptible: s.executor === 'ramping-vus',
         metricsFor(scenario) {
           let m = nested.get(scenario)
           if (m === undefined) nested.set(scenario, (m = new ScenarioMetrics(registry, normalizeTags({ ...s.tags, scenario }), errorLog)))
@@ -67,7 +69,9 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   const startedAt = new Date()
   const t0 = performance.now()
   try {
-    await Promise.all(lt.scenarios.map((s) => (s.arrival === undefined ? runFixedVus(s, deps) : runArrivalRate(s, s.arrival, deps))))
+    await Promise.all(
+      lt.scenarios.map((s) => (s.arrival !== undefined ? runArrivalRate(s, s.arrival, deps) : s.ramp !== undefined ? runRampingVus(s, s.ramp, deps) : runFixedVus(s, deps))),
+    )
   } finally {
     await client.close()
   }

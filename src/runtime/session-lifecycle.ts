@@ -7,7 +7,7 @@ import { SessionCookies } from './http/cookies.ts'
 import { errorCodeOf } from './metrics/error-log.ts'
 import { activeMetrics } from './metrics/user-metrics.ts'
 import { isScenario, type Scenario } from './scenario.ts'
-import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, LAG, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
+import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, LAG, RampedDown, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
 
 /** How scenario code that threw is taken: the load test cut it off, it aborted, or it failed. */
 type Outcome = 'stopped' | 'aborted' | 'halted' | 'error'
@@ -25,7 +25,8 @@ function settleThrown(s: Session, error: unknown, action: string): Outcome {
     metrics.recordAbort()
     return 'aborted'
   }
-  if (error instanceof TaskCancelled) return 'halted'
+  // Stopped from outside: a timed-out await cancelled it, or its VU was ramped down.
+  if (error instanceof TaskCancelled || error instanceof RampedDown) return 'halted'
   if (error instanceof ChaperonError) ctx.onMisuse(error)
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   metrics.recordError(action, errorCodeOf(error), message, error instanceof Error ? error.stack : undefined)
@@ -209,6 +210,11 @@ export class VirtualUser {
     const halt = internals.halt.signal
     if (outcome === undefined && halt.aborted) outcome = settleThrown(s, halt.reason, 'iteration')
     if (outcome === 'stopped') return false
+    if (outcome === 'halted') {
+      // Ramped down past its grace: the iteration is cut off, not counted, and the session ends.
+      await this.#drop()
+      return false
+    }
     if (internals.tasks.size > 0) await awaitPending(s)
     // Signals nobody waited for by the end of the iteration would pile up for the session's life.
     internals.mailbox.clear()
@@ -217,6 +223,12 @@ export class VirtualUser {
     ctx.metrics.recordIteration((ended - started) * 1000, plannedAt === undefined ? undefined : (ended - Math.min(started, plannedAt)) * 1000)
     if (outcome === 'aborted') await this.#drop()
     return true
+  }
+
+  /** Cuts off the running iteration, as `ramping-vus` does to a VU still busy after its `gracefulRampDown`. */
+  interrupt(): void {
+    const halt = this.#session?.[INTERNALS].halt
+    if (halt !== undefined && !halt.signal.aborted) halt.abort(new RampedDown(this.#vu))
   }
 
   /** Runs the session's teardown, unless it was cut off, and ends it. */

@@ -35,6 +35,8 @@ export interface ScenarioContext {
   /** `http.insecure`, for `wss://` handshakes. */
   readonly insecure: boolean
   readonly logLevel: LogLevel
+  /** True under `ramping-vus`, whose VUs can be cut off one by one: their requests then stop waiting at once. */
+  readonly interruptible: boolean
   /** Metrics tagged with another scenario's name, for scenarios run nested with `s.run()`. */
   metricsFor(scenario: string): ScenarioMetrics
   /** Scenario code misused chaperon's API (a ChaperonError): a bug in the test, which fails it. */
@@ -89,6 +91,14 @@ export class TaskCancelled extends Error {
   constructor(task: string) {
     super(`task "${task}" was cancelled after its await timed out`)
     this.name = 'TaskCancelled'
+  }
+}
+
+/** Thrown through a VU's code when `ramping-vus` takes the VU away and its `gracefulRampDown` has passed. */
+export class RampedDown extends Error {
+  constructor(vu: number) {
+    super(`VU ${vu} was ramped down and did not finish its iteration within gracefulRampDown`)
+    this.name = 'RampedDown'
   }
 }
 
@@ -190,7 +200,9 @@ export class Session {
       children: 0,
       ended: false,
     }
-    this.#scope = { metrics: init.metrics, signal: ctx.signal, inflight: ctx.inflight, cookies: init.cookies, lagUs: undefined }
+    // A VU that ramping-vus cuts off is cut off like a hard stop: its requests in flight are not recorded.
+    const signal = ctx.interruptible ? this.abortSignal : ctx.signal
+    this.#scope = { metrics: init.metrics, signal, inflight: ctx.inflight, cookies: init.cookies, lagUs: undefined }
   }
 
   /** The number of the iteration this VU is running, from 0. */
@@ -283,9 +295,9 @@ export class Session {
       // Bad options reject like any other failure of an awaited action.
       return Promise.reject(error)
     }
-    // A child halted by its parent's abort or a timed-out await stops waiting at once; the
-    // request itself runs on and is recorded, as the target really got it.
-    return this.parentId === undefined ? sent : untilHalted(sent, halt)
+    // A child halted by its parent's abort or a timed-out await, or a VU ramped down past its
+    // grace, stops waiting at once; the request itself runs on and is recorded, as the target got it.
+    return this.parentId === undefined && !this[INTERNALS].ctx.interruptible ? sent : untilHalted(sent, halt)
   }
 
   /** Waits: `delay(250)`, `delay('1.5s')`, or a uniform random time `delay({ min: 50, max: 150 })`. */

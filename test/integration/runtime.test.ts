@@ -247,6 +247,41 @@ describe('runtime against the fixture server', () => {
     expect(series(result, 'vus')[0]).toMatchObject({ max: 3 })
   })
 
+  it('moves ramping-vus through its stages, cutting off a VU still busy after gracefulRampDown', async () => {
+    const t0 = performance.now()
+    const firstStart = new Map<number, number>()
+    const result = await run({
+      scenarios: {
+        ramp: {
+          scenario: scenario('s', async (s) => {
+            if (!firstStart.has(s.vu)) firstStart.set(s.vu, performance.now() - t0)
+            // VU 3 hangs once it is taken away; the others are quick.
+            await s.get(s.vu === 3 && performance.now() - t0 > 700 ? '/hang' : '/delay?ms=20')
+          }),
+          executor: 'ramping-vus',
+          startVUs: 1,
+          stages: [
+            { duration: '300ms', target: 3 },
+            { duration: '400ms', target: 3 },
+            { duration: '300ms', target: 1 },
+          ],
+          gracefulRampDown: '100ms',
+          gracefulStop: '5s',
+        },
+      },
+    })
+    // VU 2 joins at 150 ms and VU 3 at 300 ms, each within generous bounds.
+    expect(firstStart.get(1)).toBeLessThan(150)
+    expect(firstStart.get(2)).toBeGreaterThanOrEqual(149)
+    expect(firstStart.get(3)).toBeGreaterThanOrEqual(299)
+    expect(firstStart.get(3)).toBeLessThan(1500)
+    expect(series(result, 'vus')[0]).toMatchObject({ max: 3 })
+    // VU 3's /hang was cut off 100 ms after it left, well before the 5 s graceful stop.
+    expect(result.durationMs).toBeLessThan(4000)
+    expect(total(result, 'http_reqs', { name: 'GET /hang' })).toBe(0)
+    expect(total(result, 'errors')).toBe(0)
+  })
+
   it('starts a scenario startTime after the load test', async () => {
     const started: Record<string, number> = {}
     const t0 = performance.now()

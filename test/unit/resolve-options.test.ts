@@ -62,6 +62,8 @@ describe('resolveLoadTestOptions', () => {
     ['ramping-arrival-rate without stages', { scenarios: { a: { scenario: noop, executor: 'ramping-arrival-rate', preAllocatedVUs: 1 } } }, 'CHAPERON_INVALID_OPTION', "[{ duration: '30s', target: 100 }"],
     ['a stage with a negative target', { scenarios: { a: { scenario: noop, executor: 'ramping-arrival-rate', preAllocatedVUs: 1, stages: [{ duration: '1s', target: -1 }] } } }, 'CHAPERON_INVALID_OPTION', 'stages[0].target'],
     ['a stage with an unknown key', { scenarios: { a: { scenario: noop, executor: 'ramping-arrival-rate', preAllocatedVUs: 1, stages: [{ duration: '1s', targt: 1 }] } } }, 'CHAPERON_UNKNOWN_OPTION', 'Did you mean "target"?'],
+    ['ramping-vus without stages', { scenarios: { a: { scenario: noop, executor: 'ramping-vus' } } }, 'CHAPERON_INVALID_OPTION', "[{ duration: '30s', target: 20 }"],
+    ['ramping-vus with a fractional target', { scenarios: { a: { scenario: noop, executor: 'ramping-vus', stages: [{ duration: '1s', target: 2.5 }] } } }, 'CHAPERON_INVALID_OPTION', 'stages[0].target must be an integer of at least 0'],
     ['a bad startTime', { scenarios: { a: { scenario: noop, concurrency: 1, startTime: 'later' } } }, 'CHAPERON_INVALID_DURATION', 'scenarios.a.startTime'],
     ['duration on shared-iterations, naming constant-vus', { scenarios: { a: { scenario: noop, executor: 'shared-iterations', duration: '1s' } } }, 'CHAPERON_UNKNOWN_OPTION', "executor: 'constant-vus'"],
     ['a non-http baseUrl', { baseUrl: 'ftp://x', scenarios: { a: { scenario: noop, concurrency: 1 } } }, 'CHAPERON_INVALID_URL', "'http://127.0.0.1:3000'"],

@@ -1,0 +1,99 @@
+import { performance } from 'node:perf_hooks'
+import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { timerMs } from '../../core/duration.ts'
+import { InflightRequests } from '../http/inflight.ts'
+import { activeMetrics } from '../metrics/user-metrics.ts'
+import type { ResolvedScenario } from '../resolve-options.ts'
+import type { ScenarioContext } from '../session.ts'
+import { VirtualUser } from '../session-lifecycle.ts'
+import { type ScenarioDeps, ScenarioStoppedError, settlesWithin } from './fixed-vus.ts'
+import { vuSteps, type VuStage } from './vu-steps.ts'
+
+/** The stages of a `ramping-vus` executor. */
+export interface RampingVusSettings {
+  startVUs: number
+  stages: readonly VuStage[]
+  gracefulRampDownMs: number
+}
+
+// An iteration that never waits on I/O would otherwise starve timers and sockets.
+const YIELD_EVERY = 64
+
+/** One VU of the pool, looping while it is wanted. */
+class Slot {
+  readonly vu: VirtualUser
+  active = false
+  loop: Promise<void> | undefined
+  timer: NodeJS.Timeout | undefined
+  iterations = 0
+
+  constructor(ctx: ScenarioContext, s: ResolvedScenario, vu: number) {
+    this.vu = new VirtualUser(ctx, s.scenario, vu)
+  }
+}
+
+/**
+ * Moves the number of looping VUs through `stages` (k6 `ramping-vus`). A VU
+ * that is taken away finishes its iteration; if it is still busy after
+ * `gracefulRampDown`, the iteration is cut off and not counted. A VU keeps
+ * its session while it is away, and uses it again when it comes back.
+ */
+export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSettings, deps: ScenarioDeps): Promise<void> {
+  const controller = new AbortController()
+  const inflight = new InflightRequests()
+  const ctx = deps.context(s, controller.signal, inflight)
+  if (s.startTimeMs > 0) await sleep(timerMs(s.startTimeMs))
+  const t0 = performance.now()
+  const end = t0 + s.durationMs
+  const slots: Slot[] = []
+  let wanted = 0
+
+  const loop = async (slot: Slot): Promise<void> => {
+    deps.onVuChange(1)
+    try {
+      while (slot.active && performance.now() < end && !controller.signal.aborted) {
+        if (!(await slot.vu.iterate(slot.iterations++))) return
+        if (slot.iterations % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve))
+      }
+    } finally {
+      deps.onVuChange(-1)
+    }
+  }
+  const activate = (slot: Slot): void => {
+    slot.active = true
+    clearTimeout(slot.timer)
+    slot.loop ??= activeMetrics.run(ctx.metrics, () => loop(slot)).finally(() => (slot.loop = undefined))
+  }
+  const deactivate = (slot: Slot): void => {
+    slot.active = false
+    slot.timer = setTimeout(() => {
+      if (!slot.active && slot.loop !== undefined) slot.vu.interrupt()
+    }, timerMs(ramp.gracefulRampDownMs))
+  }
+
+  const work = (async () => {
+    for (const step of vuSteps(ramp.startVUs, ramp.stages)) {
+      const wait = t0 + step.atMs - performance.now()
+      if (wait > 0) await sleep(timerMs(wait), undefined, { signal: controller.signal }).catch(() => {})
+      if (controller.signal.aborted) break
+      for (; wanted < step.vus; wanted++) activate((slots[wanted] ??= new Slot(ctx, s, wanted + 1)))
+      for (; wanted > step.vus; wanted--) deactivate(slots[wanted - 1]!)
+    }
+    const left = end - performance.now()
+    if (left > 0) await sleep(timerMs(left), undefined, { signal: controller.signal }).catch(() => {})
+    // The end stops new iterations; running ones get gracefulStop, not gracefulRampDown.
+    for (const slot of slots) {
+      slot.active = false
+      clearTimeout(slot.timer)
+    }
+    await Promise.all(slots.map((slot) => slot.loop))
+    await Promise.all(slots.map((slot) => activeMetrics.run(ctx.metrics, () => slot.vu.end())))
+  })()
+  if (await settlesWithin(work, end + s.gracefulStopMs - performance.now())) return
+  const reason = new ScenarioStoppedError(s.key)
+  controller.abort(reason)
+  inflight.abortAll(reason)
+  // Scenario code that ignores the abort signal is left behind rather than hanging the test.
+  await settlesWithin(work, 1000)
+}
