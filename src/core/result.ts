@@ -88,4 +88,6 @@ export interface LoadTestResult {
   metrics: SeriesResult[]
   thresholds: ThresholdResult[]
   errors: ScenarioErrorResult[]
+  /** Set when an `abortOnFail` threshold failed while the test ran and stopped it early. */
+  abortedBy?: { key: string; expression: string; display: string; atMs: number }
 }

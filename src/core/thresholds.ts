@@ -11,16 +11,12 @@ export interface ThresholdObject {
   /** The expression, `<aggregation> <operator> <value>`, e.g. `p(95)<200` or `rate<0.01`. */
   threshold: string
   /**
-   * Stop the test as soon as this threshold fails while it runs. Not supported
-   * yet: thresholds are evaluated once, at the end, so `loadTest()` rejects `true`.
+   * Stop the test as soon as this threshold fails while it runs: it is checked
+   * every second on the data so far, and the partial result is still reported.
    * @default false
    */
   abortOnFail?: boolean
-  /**
-   * How long the test would run before `abortOnFail` is checked. Checked as a
-   * duration; no effect until `abortOnFail` is supported.
-   * @default 0
-   */
+  /** How long the test runs before `abortOnFail` is first checked, so early noise cannot stop it. @default 0 */
   delayAbortEval?: Duration
 }
 

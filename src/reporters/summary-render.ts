@@ -106,6 +106,10 @@ function header(result: LoadTestResult, p: Palette): string[] {
     const list = result.scenarios.map((s) => `${p.cyan(s.name)} ${p.dim(`(${s.executor})`)}`)
     lines.push(`  scenarios: ${list.join(', ')}`)
   }
+  const abort = result.abortedBy
+  if (abort !== undefined) {
+    lines.push(`  ${p.red('aborted')} after ${formatDuration(abort.atMs)}: ${abort.key} '${abort.expression}' ${abort.display} (abortOnFail)`)
+  }
   return lines
 }
 

@@ -68,7 +68,10 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
       context.task.meta[META_KEY] = result
       if (misuse !== undefined) throw misuse
       if (result.status === 'failed') {
-        throw atCallsite(new ThresholdsFailedError(name, result.thresholds.filter((t) => !t.ok).map((t) => `${t.key} ${formatThresholdLine(t)}`)), callsite)
+        const failures = result.thresholds.filter((t) => !t.ok).map((t) => `${t.key} ${formatThresholdLine(t)}`)
+        const abort = result.abortedBy
+        if (abort !== undefined) failures.unshift(`${abort.key} '${abort.expression}' ${abort.display} after ${(abort.atMs / 1000).toFixed(1)}s: the test was aborted (abortOnFail)`)
+        throw atCallsite(new ThresholdsFailedError(name, failures), callsite)
       }
     },
   })

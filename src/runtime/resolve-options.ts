@@ -222,13 +222,6 @@ function resolveThresholds(where: string, input: unknown): ParsedThreshold[] {
     if (error instanceof ChaperonError) error.message = `${where} thresholds: ${error.message}`
     throw error
   }
-  const live = parsed.find((t) => t.abortOnFail)
-  if (live !== undefined) {
-    throw new ChaperonError(
-      'CHAPERON_INVALID_OPTION',
-      `${where} thresholds: "${live.key}" asks for abortOnFail, which chaperon does not support yet: thresholds are evaluated once, when the test ends. Write the threshold as a plain string, e.g. '${live.expression}'.`,
-    )
-  }
   return parsed
 }
 

@@ -3,6 +3,7 @@ import { ChaperonError } from '../core/errors.ts'
 import { type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
 import { evaluateThresholds } from '../core/thresholds.ts'
 import { VERSION } from '../core/version.ts'
+import { ThresholdAbort, watchAbortOnFail } from './abort-on-fail.ts'
 import { runArrivalRate } from './executors/arrival-rate.ts'
 import { runFixedVus, type ScenarioDeps } from './executors/fixed-vus.ts'
 import { runRampingVus } from './executors/ramping-vus.ts'
@@ -35,6 +36,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   setGauge(registry.gauge('vus_max', {}), lt.vusMax)
   let active = 0
   let misuse: ChaperonError | undefined
+  const abort = new AbortController()
   const deps: ScenarioDeps = {
     context(s, signal, inflight) {
       const nested = new Map<string, ScenarioMetrics>()
@@ -64,15 +66,22 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
       active += delta
       setGauge(vus, active)
     },
+    abort: abort.signal,
   }
 
   const startedAt = new Date()
   const t0 = performance.now()
+  let abortedBy: LoadTestResult['abortedBy']
+  const stopWatching = watchAbortOnFail(lt.thresholds, registry, t0, (hit) => {
+    abortedBy = hit
+    abort.abort(new ThresholdAbort(hit))
+  })
   try {
     await Promise.all(
       lt.scenarios.map((s) => (s.arrival !== undefined ? runArrivalRate(s, s.arrival, deps) : s.ramp !== undefined ? runRampingVus(s, s.ramp, deps) : runFixedVus(s, deps))),
     )
   } finally {
+    stopWatching()
     await client.close()
   }
   const durationMs = performance.now() - t0
@@ -83,11 +92,12 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     ...(location === undefined ? {} : { location }),
     startedAt: startedAt.toISOString(),
     durationMs,
-    status: misuse === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
+    status: misuse === undefined && abortedBy === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
     scenarios: lt.scenarios.map((s) => ({ name: s.key, executor: s.executor, scenario: s.scenario.name })),
     metrics: registry.toResults(),
     thresholds,
     errors: errorLog.toResults(),
+    ...(abortedBy === undefined ? {} : { abortedBy }),
   }
   return { result, misuse }
 }

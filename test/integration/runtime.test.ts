@@ -282,6 +282,34 @@ describe('runtime against the fixture server', () => {
     expect(total(result, 'errors')).toBe(0)
   })
 
+  it('stops the whole test early when an abortOnFail threshold fails, after delayAbortEval, keeping the partial result', async () => {
+    const t0 = performance.now()
+    const { result } = await runLoadTest(
+      't',
+      resolveLoadTestOptions('t', {
+        baseUrl: target.url,
+        scenarios: {
+          failing: { scenario: scenario('s', (s) => s.get('/status/500').then(() => {})), executor: 'constant-vus', vus: 2, duration: '30s' },
+          arrivals: { scenario: scenario('a', (s) => s.get('/delay?ms=5').then(() => {})), executor: 'constant-arrival-rate', rate: 20, duration: '30s', preAllocatedVUs: 2 },
+        },
+        thresholds: {
+          http_req_failed: [{ threshold: 'rate<0.5', abortOnFail: true, delayAbortEval: '1500ms' }],
+          // No samples yet must not abort: only the end of the test judges it.
+          'http_req_duration{name:never}': [{ threshold: 'p(95)<1', abortOnFail: true }],
+        },
+      }),
+    )
+    const elapsed = performance.now() - t0
+    expect(result.abortedBy).toMatchObject({ key: 'http_req_failed', expression: 'rate<0.5' })
+    expect(result.abortedBy!.atMs).toBeGreaterThanOrEqual(1500)
+    expect(result.abortedBy!.atMs).toBeLessThan(10_000)
+    expect(elapsed).toBeLessThan(15_000)
+    expect(result.status).toBe('failed')
+    // What ran before the abort is all there.
+    expect(total(result, 'http_reqs', { scenario: 'failing', status: '500' })).toBeGreaterThan(10)
+    expect(total(result, 'iterations', { scenario: 'arrivals' })).toBeGreaterThan(10)
+  })
+
   it('starts a scenario startTime after the load test', async () => {
     const started: Record<string, number> = {}
     const t0 = performance.now()

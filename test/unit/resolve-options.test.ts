@@ -73,7 +73,7 @@ describe('resolveLoadTestOptions', () => {
     ['an unknown http option', { http: { timout: '1s' }, scenarios: { a: { scenario: noop, concurrency: 1 } } }, 'CHAPERON_UNKNOWN_OPTION', 'Did you mean "timeout"?'],
     ['zero connections', { http: { connections: 0 }, scenarios: { a: { scenario: noop, concurrency: 1 } } }, 'CHAPERON_INVALID_OPTION', 'connections'],
     ['a bad threshold', { scenarios: { a: { scenario: noop, concurrency: 1 } }, thresholds: { http_req_duration: ['p(95) < fast'] } }, 'CHAPERON_THRESHOLD_SYNTAX', 'p(95) < fast'],
-    ['abortOnFail, which is not evaluated live yet', { scenarios: { a: { scenario: noop, concurrency: 1 } }, thresholds: { http_req_failed: [{ threshold: 'rate<0.1', abortOnFail: true }] } }, 'CHAPERON_INVALID_OPTION', "plain string, e.g. 'rate<0.1'"],
+    ['a delayAbortEval that is not a duration', { scenarios: { a: { scenario: noop, concurrency: 1 } }, thresholds: { http_req_failed: [{ threshold: 'rate<0.1', abortOnFail: true, delayAbortEval: 'soon' }] } }, 'CHAPERON_INVALID_DURATION', 'delayAbortEval'],
     ['an option of another executor, naming where it belongs', { scenarios: { a: { scenario: noop, executor: 'constant-vus', duration: '1s', concurrency: 3 } } }, 'CHAPERON_UNKNOWN_OPTION', "Chaperon's form { scenario, concurrency: N }"],
     ['iterations on constant-vus, naming per-vu-iterations', { scenarios: { a: { scenario: noop, executor: 'constant-vus', duration: '1s', iterations: 3 } } }, 'CHAPERON_UNKNOWN_OPTION', "executor: 'per-vu-iterations'"],
     ['a threshold on an unknown metric', { scenarios: { a: { scenario: noop, concurrency: 1 } }, thresholds: { http_req_durations: ['p(95)<1'] } }, 'CHAPERON_THRESHOLD_UNKNOWN_METRIC', 'http_req_duration'],

@@ -229,6 +229,11 @@ describe('renderSummary', () => {
     expect(after('ws_recv_duration')).toMatch(/^p50=\d\.\d+ms p95=\d+\.\d+ms p99=\d+\.\d+ms$/)
   })
 
+  it('says in the header when an abortOnFail threshold stopped the test', () => {
+    const text = renderSummary(result({ status: 'failed', durationMs: 3200, abortedBy: { key: 'http_req_failed', expression: 'rate<0.1', display: 'rate=100%', atMs: 3100 } }), plain)
+    expect(text.split('\n')[2]).toBe("  aborted after 3.1s: http_req_failed 'rate<0.1' rate=100% (abortOnFail)")
+  })
+
   it('renders a result without any requests', () => {
     const text = renderSummary(result({ scenarios: [] }), plain)
     expect(text).toBe('shop under load  ✓ passed  in 10s\n\n  no HTTP requests\n')

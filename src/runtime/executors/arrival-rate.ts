@@ -1,12 +1,9 @@
 import { performance } from 'node:perf_hooks'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { timerMs } from '../../core/duration.ts'
-import { InflightRequests } from '../http/inflight.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
 import { ArrivalPlan } from './arrival-plan.ts'
-import { type ScenarioDeps, ScenarioStoppedError, settlesWithin } from './fixed-vus.ts'
+import { pause, type ScenarioDeps, ScenarioStoppedError, settlesWithin, stopControls } from './fixed-vus.ts'
 
 /** What an arrival-rate executor runs by: its rate plan and its pool of VUs. */
 export interface ArrivalRateSettings {
@@ -33,10 +30,9 @@ const EARLY_MS = 1
  * and come from `node:timers`, so `vi.useFakeTimers()` cannot change them.
  */
 export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSettings, deps: ScenarioDeps): Promise<void> {
-  const controller = new AbortController()
-  const inflight = new InflightRequests()
-  const ctx = deps.context(s, controller.signal, inflight)
-  if (s.startTimeMs > 0) await sleep(timerMs(s.startTimeMs))
+  const { signal, inflight, hardStop } = stopControls(deps)
+  const ctx = deps.context(s, signal, inflight)
+  await pause(s.startTimeMs, signal)
   const all: VirtualUser[] = []
   const idle: VirtualUser[] = []
   const perVu = new Map<VirtualUser, number>()
@@ -70,10 +66,10 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   const end = t0 + s.durationMs
   const work = (async () => {
     const plan = new ArrivalPlan(arrival.startRate, arrival.stages)
-    for (let offset = plan.next(); offset !== undefined && !controller.signal.aborted; ) {
+    for (let offset = plan.next(); offset !== undefined && !signal.aborted; ) {
       const wait = t0 + offset - performance.now()
       // A stage at rate 0 can mean a long wait; the hard stop ends it rather than leaving a timer behind.
-      if (wait > EARLY_MS) await sleep(timerMs(wait), undefined, { signal: controller.signal }).catch(() => {})
+      if (wait > EARLY_MS) await pause(wait, signal)
       // Start every slot that is due by now, so a late timer does not push the rest back.
       const now = performance.now() + EARLY_MS
       while (offset !== undefined && t0 + offset <= now) {
@@ -86,9 +82,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   })()
   try {
     if (await settlesWithin(work, end + s.gracefulStopMs - performance.now())) return
-    const reason = new ScenarioStoppedError(s.key)
-    controller.abort(reason)
-    inflight.abortAll(reason)
+    hardStop(new ScenarioStoppedError(s.key))
     // Scenario code that ignores the abort signal is left behind rather than hanging the test.
     await settlesWithin(work, 1000)
   } finally {

@@ -14,6 +14,27 @@ export interface ScenarioDeps {
   context(s: ResolvedScenario, signal: AbortSignal, inflight: InflightRequests): ScenarioContext
   /** Called with +1 when a VU starts and -1 when it ends. */
   onVuChange(delta: number): void
+  /** Aborted when the whole load test stops early (an `abortOnFail` threshold failed): every scenario is cut off. */
+  readonly abort: AbortSignal
+}
+
+/** A scenario's hard stop, pulled by its own graceful-stop timer or by the load test stopping early. */
+export function stopControls(deps: ScenarioDeps): { signal: AbortSignal; inflight: InflightRequests; hardStop(reason: Error): void } {
+  const controller = new AbortController()
+  const inflight = new InflightRequests()
+  const hardStop = (reason: Error): void => {
+    if (controller.signal.aborted) return
+    controller.abort(reason)
+    inflight.abortAll(reason)
+  }
+  if (deps.abort.aborted) hardStop(deps.abort.reason as Error)
+  else deps.abort.addEventListener('abort', () => hardStop(deps.abort.reason as Error), { once: true })
+  return { signal: controller.signal, inflight, hardStop }
+}
+
+/** Waits `ms` unless `signal` aborts first. */
+export async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms > 0) await sleep(timerMs(ms), undefined, { signal }).catch(() => {})
 }
 
 /** Thrown into sessions that are cut off after the graceful stop. */
@@ -39,21 +60,18 @@ const YIELD_EVERY = 64
  * file's `vi.useFakeTimers()` cannot change the schedule.
  */
 export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Promise<void> {
-  const controller = new AbortController()
-  const inflight = new InflightRequests()
-  const ctx = deps.context(s, controller.signal, inflight)
-  if (s.startTimeMs > 0) await sleep(timerMs(s.startTimeMs))
+  const { signal, inflight, hardStop } = stopControls(deps)
+  const ctx = deps.context(s, signal, inflight)
+  await pause(s.startTimeMs, signal)
   const end = performance.now() + s.durationMs
   // shared-iterations hands out one pool of iterations; the other executors give each VU its own.
   let taken = 0
   const take = s.sharedIterations ? () => taken++ < s.iterations : undefined
   const loops: Promise<void>[] = []
-  for (let vu = 1; vu <= s.vus; vu++) loops.push(activeMetrics.run(ctx.metrics, () => vuLoop(new VirtualUser(ctx, s.scenario, vu), s, end, take, deps, controller.signal)))
+  for (let vu = 1; vu <= s.vus; vu++) loops.push(activeMetrics.run(ctx.metrics, () => vuLoop(new VirtualUser(ctx, s.scenario, vu), s, end, take, deps, signal)))
   const all = Promise.all(loops)
   if (await settlesWithin(all, end + s.gracefulStopMs - performance.now())) return
-  const reason = new ScenarioStoppedError(s.key)
-  controller.abort(reason)
-  inflight.abortAll(reason)
+  hardStop(new ScenarioStoppedError(s.key))
   // Scenario code that ignores the abort signal is left behind rather than hanging the test.
   await settlesWithin(all, 1000)
 }

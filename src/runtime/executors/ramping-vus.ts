@@ -1,13 +1,11 @@
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { timerMs } from '../../core/duration.ts'
-import { InflightRequests } from '../http/inflight.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import type { ScenarioContext } from '../session.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
-import { type ScenarioDeps, ScenarioStoppedError, settlesWithin } from './fixed-vus.ts'
+import { pause, type ScenarioDeps, ScenarioStoppedError, settlesWithin, stopControls } from './fixed-vus.ts'
 import { vuSteps, type VuStage } from './vu-steps.ts'
 
 /** The stages of a `ramping-vus` executor. */
@@ -40,10 +38,9 @@ class Slot {
  * its session while it is away, and uses it again when it comes back.
  */
 export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSettings, deps: ScenarioDeps): Promise<void> {
-  const controller = new AbortController()
-  const inflight = new InflightRequests()
-  const ctx = deps.context(s, controller.signal, inflight)
-  if (s.startTimeMs > 0) await sleep(timerMs(s.startTimeMs))
+  const { signal, inflight, hardStop } = stopControls(deps)
+  const ctx = deps.context(s, signal, inflight)
+  await pause(s.startTimeMs, signal)
   const t0 = performance.now()
   const end = t0 + s.durationMs
   const slots: Slot[] = []
@@ -52,7 +49,7 @@ export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSetting
   const loop = async (slot: Slot): Promise<void> => {
     deps.onVuChange(1)
     try {
-      while (slot.active && performance.now() < end && !controller.signal.aborted) {
+      while (slot.active && performance.now() < end && !signal.aborted) {
         if (!(await slot.vu.iterate(slot.iterations++))) return
         if (slot.iterations % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve))
       }
@@ -75,13 +72,13 @@ export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSetting
   const work = (async () => {
     for (const step of vuSteps(ramp.startVUs, ramp.stages)) {
       const wait = t0 + step.atMs - performance.now()
-      if (wait > 0) await sleep(timerMs(wait), undefined, { signal: controller.signal }).catch(() => {})
-      if (controller.signal.aborted) break
+      await pause(wait, signal)
+      if (signal.aborted) break
       for (; wanted < step.vus; wanted++) activate((slots[wanted] ??= new Slot(ctx, s, wanted + 1)))
       for (; wanted > step.vus; wanted--) deactivate(slots[wanted - 1]!)
     }
     const left = end - performance.now()
-    if (left > 0) await sleep(timerMs(left), undefined, { signal: controller.signal }).catch(() => {})
+    await pause(left, signal)
     // The end stops new iterations; running ones get gracefulStop, not gracefulRampDown.
     for (const slot of slots) {
       slot.active = false
@@ -91,9 +88,7 @@ export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSetting
     await Promise.all(slots.map((slot) => activeMetrics.run(ctx.metrics, () => slot.vu.end())))
   })()
   if (await settlesWithin(work, end + s.gracefulStopMs - performance.now())) return
-  const reason = new ScenarioStoppedError(s.key)
-  controller.abort(reason)
-  inflight.abortAll(reason)
+  hardStop(new ScenarioStoppedError(s.key))
   // Scenario code that ignores the abort signal is left behind rather than hanging the test.
   await settlesWithin(work, 1000)
 }
