@@ -1,6 +1,7 @@
 // What the benchmark drivers share: knobs from the environment, output, the
 // server process they measure against, and the arithmetic of their reports.
 import { spawn } from 'node:child_process'
+import type { Server, Socket } from 'node:net'
 import { availableParallelism, arch, cpus, platform } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -42,6 +43,25 @@ export function startServerProcess(script: string, scheme: 'http' | 'ws'): Promi
     child.on('error', reject)
     child.on('exit', (code) => reject(new Error(`bench/${script} exited early with ${code}`)))
   })
+}
+
+/**
+ * The other half of `startServerProcess`, run in the server's process: listens
+ * on 127.0.0.1 (port `PORT`, else a free one), prints `listening <port>`, and on
+ * SIGINT or SIGTERM stops and destroys `sockets`.
+ */
+export function listenAndReport(server: Server, sockets: Set<Socket>, name: string, backlog?: number): void {
+  server.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', ...(backlog === undefined ? {} : { backlog }) }, () => {
+    const address = server.address()
+    if (address === null || typeof address === 'string') throw new Error(`${name} has no TCP address`)
+    console.log(`listening ${address.port}`)
+  })
+  const stop = (): void => {
+    server.close()
+    for (const socket of sockets) socket.destroy()
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
 }
 
 export function median(values: number[]): number {

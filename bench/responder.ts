@@ -8,6 +8,7 @@
 //                                  and prints `listening <port>` for the parent
 import { createServer } from 'node:net'
 import type { Socket } from 'node:net'
+import { listenAndReport } from './common.ts'
 
 const RESPONSE = Buffer.from(
   'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok',
@@ -41,15 +42,4 @@ server.on('connection', (socket) => {
   sockets.add(socket)
   socket.on('close', () => sockets.delete(socket))
 })
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('responder has no TCP address')
-  console.log(`listening ${address.port}`)
-})
-
-function stop(): void {
-  server.close()
-  for (const socket of sockets) socket.destroy()
-}
-process.once('SIGINT', stop)
-process.once('SIGTERM', stop)
+listenAndReport(server, sockets, 'responder')

@@ -6,23 +6,15 @@
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
 import { WebSocket } from 'ws'
-import { trackPeakRss } from './peak-rss.ts'
+import { startWsClientRun } from './ws-client-run.ts'
 
-const url = process.env.URL
-if (url === undefined) throw new Error('set URL to the echo server, e.g. URL=ws://127.0.0.1:3000/')
-const sessions = Number(process.env.SESSIONS ?? 1000)
-const seconds = Number(process.env.DURATION ?? 10)
-const payload = 'x'.repeat(Number(process.env.SIZE ?? 32))
-
-const rss = trackPeakRss()
-const start = performance.now()
-const end = start + seconds * 1000
+const { url, sessions, payload, end, report } = startWsClientRun()
 let messages = 0
 let opened = 0
 let errors = 0
 
 async function session(): Promise<void> {
-  const ws = new WebSocket(url!, { perMessageDeflate: false })
+  const ws = new WebSocket(url, { perMessageDeflate: false })
   ws.on('error', () => errors++)
   try {
     await once(ws, 'open')
@@ -47,5 +39,4 @@ async function session(): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: sessions }, session))
-const durationMs = performance.now() - start
-console.log(JSON.stringify({ messages, durationMs, sessions: opened, errors, peakRssMb: rss.stop() }))
+report({ messages, sessions: opened, errors })

@@ -6,18 +6,9 @@ import { performance } from 'node:perf_hooks'
 import { resolveLoadTestOptions } from '../dist/runtime/resolve-options.js'
 import { runLoadTest } from '../dist/runtime/run.js'
 import { scenario } from '../dist/runtime/scenario.js'
-import { trackPeakRss } from './peak-rss.ts'
+import { startWsClientRun } from './ws-client-run.ts'
 
-const url = process.env.URL
-if (url === undefined) throw new Error('set URL to the echo server, e.g. URL=ws://127.0.0.1:3000/')
-const sessions = Number(process.env.SESSIONS ?? 1000)
-const seconds = Number(process.env.DURATION ?? 10)
-const payload = 'x'.repeat(Number(process.env.SIZE ?? 32))
-
-const rss = trackPeakRss()
-const start = performance.now()
-// One deadline for every session, as in the baseline, so both count the same time.
-const end = start + seconds * 1000
+const { url, sessions, payload, end, report } = startWsClientRun()
 
 const echo = scenario('echo', async (s) => {
   const ws = await s.ws.connect(url, { name: 'echo' })
@@ -32,10 +23,9 @@ const options = resolveLoadTestOptions('websocket', {
   scenarios: { echo: { scenario: echo, executor: 'per-vu-iterations', vus: sessions, iterations: 1 } },
 })
 const { result } = await runLoadTest('websocket', options)
-const durationMs = performance.now() - start
 const sum = (metric: string): number => {
   let n = 0
   for (const m of result.metrics) if (m.metric === metric && m.type === 'counter') n += m.value
   return n
 }
-console.log(JSON.stringify({ messages: sum('ws_msgs_received'), durationMs, sessions: sum('ws_sessions'), errors: sum('errors'), peakRssMb: rss.stop() }))
+report({ messages: sum('ws_msgs_received'), sessions: sum('ws_sessions'), errors: sum('errors') })

@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { Socket } from 'node:net'
+import { listenAndReport } from './common.ts'
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 const OP_CLOSE = 0x8
@@ -96,15 +97,4 @@ server.on('upgrade', (req, socket: Socket, head: Buffer) => {
   serve(socket, head)
 })
 // A thousand clients connect at once; the default backlog of 511 would drop some SYNs into a 1 s retry.
-server.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('echo server has no TCP address')
-  console.log(`listening ${address.port}`)
-})
-
-function stop(): void {
-  server.close()
-  for (const socket of sockets) socket.destroy()
-}
-process.once('SIGINT', stop)
-process.once('SIGTERM', stop)
+listenAndReport(server, sockets, 'echo server', 4096)
