@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks'
 import { ChaperonError } from '../core/errors.ts'
 import { type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
 import { evaluateThresholds } from '../core/thresholds.ts'
-import { VERSION } from '../core/version.ts'
 import { ThresholdAbort, watchAbortOnFail } from './abort-on-fail.ts'
 import { runArrivalRate } from './executors/arrival-rate.ts'
 import { runFixedVus, type ScenarioDeps } from './executors/fixed-vus.ts'
@@ -30,8 +29,6 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   const registry = new MetricsRegistry()
   const errorLog = new ErrorLog()
   const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs, authorization: lt.http.authorization, insecure: lt.http.insecure })
-  const auth: Record<string, string> = lt.http.authorization === undefined ? {} : { authorization: lt.http.authorization }
-  const wsHeaders = Object.freeze({ 'user-agent': `chaperon/${VERSION}`, ...auth, ...Object.fromEntries(Object.entries(lt.http.headers).map(([k, v]) => [k.toLowerCase(), v])) })
   const vus = registry.gauge('vus', {})
   setGauge(registry.gauge('vus_max', {}), lt.vusMax)
   let active = 0
@@ -48,7 +45,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
         signal,
         inflight,
         baseUrl: lt.baseUrl,
-        wsHeaders,
+        wsHeaders: client.defaultHeaders,
         insecure: lt.http.insecure,
         logLevel: s.logLevel,
         interruptible: s.executor === 'ramping-vus',

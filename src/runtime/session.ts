@@ -30,7 +30,7 @@ export interface ScenarioContext {
   readonly signal: AbortSignal
   readonly inflight: InflightRequests
   readonly baseUrl: URL | undefined
-  /** Headers every WebSocket handshake sends: the user agent, `http.auth` and `http.headers`. */
+  /** Headers every WebSocket handshake sends: the HTTP client's defaults. */
   readonly wsHeaders: Readonly<Record<string, string>>
   /** `http.insecure`, for `wss://` handshakes. */
   readonly insecure: boolean
@@ -176,6 +176,8 @@ export class Session {
   /** @internal */
   readonly [INTERNALS]: SessionInternals
   readonly #scope: RequestScope & { lagUs: number | undefined }
+  /** Children and ramping-vus VUs can be halted from outside, so their requests race the halt. */
+  readonly #raceHalt: boolean
   #log: SessionLog | undefined
 
   /** @internal Sessions are made by executors, `s.async()` and `s.run()`. */
@@ -203,6 +205,7 @@ export class Session {
     // A VU that ramping-vus cuts off is cut off like a hard stop: its requests in flight are not recorded.
     const signal = ctx.interruptible ? this.abortSignal : ctx.signal
     this.#scope = { metrics: init.metrics, signal, inflight: ctx.inflight, cookies: init.cookies, lagUs: undefined }
+    this.#raceHalt = init.parent !== undefined || ctx.interruptible
   }
 
   /** The number of the iteration this VU is running, from 0. */
@@ -296,8 +299,9 @@ export class Session {
       return Promise.reject(error)
     }
     // A child halted by its parent's abort or a timed-out await, or a VU ramped down past its
-    // grace, stops waiting at once; the request itself runs on and is recorded, as the target got it.
-    return this.parentId === undefined && !this[INTERNALS].ctx.interruptible ? sent : untilHalted(sent, halt)
+    // grace, stops waiting at once. The request runs on: a child's is recorded, as the target got
+    // it; a ramped-down VU's is cut off like a hard stop's (its scope's signal aborts too).
+    return this.#raceHalt ? untilHalted(sent, halt) : sent
   }
 
   /** Waits: `delay(250)`, `delay('1.5s')`, or a uniform random time `delay({ min: 50, max: 150 })`. */

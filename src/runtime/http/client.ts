@@ -6,6 +6,7 @@ import { VERSION } from '../../core/version.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import type { SessionCookies } from './cookies.ts'
 import type { InflightNode, InflightRequests } from './inflight.ts'
+import { lowerCaseKeys, SCHEME } from './paths.ts'
 import { type RequestOptions, type ResolvedRequest, resolveRequest } from './request-options.ts'
 import { Response } from './response.ts'
 
@@ -47,7 +48,6 @@ export interface PreparedRequest extends ResolvedRequest {
   bytesSent: number
 }
 
-const SCHEME = /^[a-z][a-z\d+.-]*:\/\//i
 // Requests without options are prepared once per method and path; ids in paths make the set open-ended, hence a cap.
 const MAX_CACHED_PATHS = 1000
 const EMPTY_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders
@@ -76,6 +76,11 @@ export class HttpClient {
     this.#headers = { 'user-agent': `chaperon/${VERSION}`, accept: '*/*', ...auth, ...lowerCaseKeys(options.headers) }
     this.#timeoutMs = options.timeoutMs
     this.#connect = options.insecure === true ? { rejectUnauthorized: false } : undefined
+  }
+
+  /** The headers every request and WebSocket handshake sends: user agent, `accept`, `http.auth` and `http.headers`. */
+  get defaultHeaders(): Readonly<Record<string, string>> {
+    return this.#headers
   }
 
   /**
@@ -280,11 +285,6 @@ function parseAbsolute(href: string): URL {
   return url
 }
 
-function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const k in headers) out[k.toLowerCase()] = headers[k]!
-  return out
-}
 
 /** Bytes of `name: value\r\n` lines. */
 function headerBytes(headers: Record<string, string>): number {

@@ -2,6 +2,7 @@ import { gzipSync } from 'node:zlib'
 import { type Duration, parseDuration } from '../../core/duration.ts'
 import { ChaperonError } from '../../core/errors.ts'
 import { expectBoolean, expectKnownKeys, expectObject, expectStringRecord, invalid, toJson } from '../../core/validate.ts'
+import { pathWithoutQuery } from './paths.ts'
 import type { Response } from './response.ts'
 
 /** Statuses that count as success: one status, a range, or a list of both. */
@@ -135,8 +136,7 @@ export function resolveRequest(method: string, path: string, options: RequestOpt
  * requests. An absolute URL keeps its origin, as in k6, so hosts stay apart.
  */
 function defaultName(method: string, path: string): string {
-  const q = path.search(/[?#]/)
-  return `${method} ${q === -1 ? path : path.slice(0, q)}`
+  return `${method} ${pathWithoutQuery(path)}`
 }
 
 function withQuery(path: string, query: Record<string, QueryValue>, where: string): string {

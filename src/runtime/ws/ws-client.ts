@@ -2,6 +2,7 @@ import type { Duration } from '../../core/duration.ts'
 import { ChaperonError, didYouMean } from '../../core/errors.ts'
 import { expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
 import type { SessionCookies } from '../http/cookies.ts'
+import { lowerCaseKeys, pathWithoutQuery, SCHEME } from '../http/paths.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import { ABORT, type CutOff, WsConnection } from './ws-connection.ts'
@@ -41,7 +42,6 @@ export interface WsConnectOptions {
 }
 
 const KNOWN = ['name', 'headers', 'protocols', 'timeout', 'perMessageDeflate'] as const
-const SCHEME = /^[a-z][a-z\d+.-]*:\/\//i
 const WS_SCHEME: Readonly<Record<string, string>> = { 'http:': 'ws:', 'https:': 'wss:', 'ws:': 'ws:', 'wss:': 'wss:' }
 
 /**
@@ -84,7 +84,7 @@ export class WsClient {
     expectKnownKeys(expectObject(options, where, "{ name: 'chat', protocols: ['v2'] }"), KNOWN, where)
     if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) throw invalid(`${where}.name`, "a non-empty string such as 'chat'", options.name)
     if (options.perMessageDeflate !== undefined && typeof options.perMessageDeflate !== 'boolean') throw invalid(`${where}.perMessageDeflate`, 'true or false', options.perMessageDeflate)
-    const name = options.name ?? defaultName(path)
+    const name = options.name ?? pathWithoutQuery(path)
     const taken = this.#byName.get(name)
     if (taken?.active === true) {
       throw new ChaperonError(
@@ -196,21 +196,10 @@ export class WsClient {
   }
 }
 
-/** The path without its query or fragment, so the `name` tag groups connections as HTTP's does. */
-function defaultName(path: string): string {
-  const q = path.search(/[?#]/)
-  return q === -1 ? path : path.slice(0, q)
-}
 
 function protocols(value: unknown, where: string): string[] {
   if (value === undefined) return []
   if (typeof value === 'string') return [value]
   if (Array.isArray(value) && value.every((p) => typeof p === 'string')) return value as string[]
   throw invalid(where, "a subprotocol name or an array of them, such as ['chat.v2', 'chat.v1']", value)
-}
-
-function lowerCaseKeys(headers: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const k in headers) out[k.toLowerCase()] = headers[k]!
-  return out
 }
