@@ -1,12 +1,11 @@
 import { gzipSync } from 'node:zlib'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTargetServer } from '../../fixtures/servers/http.ts'
+import { describe, expect, it } from 'vitest'
 import type { LoadTestResult } from '../../src/core/result.ts'
 import { VERSION } from '../../src/core/version.ts'
 import type { Response } from '../../src/runtime/http/response.ts'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import type { Session } from '../../src/runtime/session.ts'
-import { once, runResult, series, total } from '../support/results.ts'
+import { once, series, total, useTarget } from '../support/results.ts'
 
 interface Echo {
   method: string
@@ -17,15 +16,8 @@ interface Echo {
   bodyBytes: number
 }
 
-let target: Awaited<ReturnType<typeof startTargetServer>>
-beforeAll(async () => {
-  target = await startTargetServer()
-})
-afterAll(() => target.close())
-
-function run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> {
-  return runResult({ baseUrl: target.url, ...options })
-}
+const target = useTarget()
+const run = target.run.bind(target)
 
 /** Runs `fn` once in one session and returns what it returned, with the run's result. */
 async function inSession<T>(fn: (s: Session) => Promise<T>, options: Omit<LoadTestOptions, 'baseUrl' | 'scenarios'> = {}): Promise<{ value: T; result: LoadTestResult }> {

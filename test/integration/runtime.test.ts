@@ -1,24 +1,14 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTargetServer } from '../../fixtures/servers/http.ts'
-import type { LoadTestResult } from '../../src/core/result.ts'
+import { describe, expect, it } from 'vitest'
 import { VERSION } from '../../src/core/version.ts'
-import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { runLoadTest } from '../../src/runtime/run.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
-import { once, runResult, series, total } from '../support/results.ts'
+import { once, series, total, useTarget } from '../support/results.ts'
 
-let target: Awaited<ReturnType<typeof startTargetServer>>
-beforeAll(async () => {
-  target = await startTargetServer()
-})
-afterAll(() => target.close())
-
-function run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> {
-  return runResult({ baseUrl: target.url, ...options })
-}
+const target = useTarget()
+const run = target.run.bind(target)
 
 describe('runtime against the fixture server', () => {
   it('counts requests, iterations and checks exactly', async () => {

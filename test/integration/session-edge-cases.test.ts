@@ -2,22 +2,16 @@
 // stall, tags that must stay put, and input that must be a coded misuse rather than a crash.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startTargetServer, type TargetServer } from '../../fixtures/servers/http.ts'
+import { describe, expect, it, vi } from 'vitest'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { runLoadTest } from '../../src/runtime/run.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
 import type { Session } from '../../src/runtime/session.ts'
-import { once, runResult, series, total } from '../support/results.ts'
+import { once, series, total, useTarget } from '../support/results.ts'
 
-let target: TargetServer
-beforeAll(async () => {
-  target = await startTargetServer()
-})
-afterAll(() => target.close())
-
-const run = (options: Omit<LoadTestOptions, 'baseUrl'>) => runResult({ baseUrl: target.url, ...options })
+const target = useTarget()
+const run = target.run.bind(target)
 const runRaw = (options: Omit<LoadTestOptions, 'baseUrl'>) => runLoadTest('t', resolveLoadTestOptions('t', { baseUrl: target.url, ...options }))
 
 function forceGc(): () => void {

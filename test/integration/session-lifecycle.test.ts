@@ -1,21 +1,14 @@
 import { performance } from 'node:perf_hooks'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
-import { startTargetServer } from '../../fixtures/servers/http.ts'
+import { describe, expect, it, vi } from 'vitest'
 import { MissingConfigError } from '../../src/core/errors.ts'
-import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { runLoadTest } from '../../src/runtime/run.ts'
 import { scenario, sequence } from '../../src/runtime/scenario.ts'
 import { Counter, Gauge, Rate, Trend } from '../../src/runtime/metrics/user-metrics.ts'
-import { once, runResult, series, total } from '../support/results.ts'
+import { once, series, total, useTarget } from '../support/results.ts'
 
-let target: Awaited<ReturnType<typeof startTargetServer>>
-beforeAll(async () => {
-  target = await startTargetServer()
-})
-afterAll(() => target.close())
-
-const run = (options: Omit<LoadTestOptions, 'baseUrl'>) => runResult({ baseUrl: target.url, ...options })
+const target = useTarget()
+const run = target.run.bind(target)
 
 describe('scenario lifecycle', () => {
   it('runs init once per session, run per iteration and teardown once, keeping teardown metrics', async () => {

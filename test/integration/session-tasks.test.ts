@@ -1,20 +1,13 @@
 import { performance } from 'node:perf_hooks'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTargetServer } from '../../fixtures/servers/http.ts'
-import type { LoadTestOptions } from '../../src/runtime/options.ts'
+import { describe, expect, it } from 'vitest'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { runLoadTest } from '../../src/runtime/run.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
 import type { Session } from '../../src/runtime/session.ts'
-import { once, runResult, total } from '../support/results.ts'
+import { once, total, useTarget } from '../support/results.ts'
 
-let target: Awaited<ReturnType<typeof startTargetServer>>
-beforeAll(async () => {
-  target = await startTargetServer()
-})
-afterAll(() => target.close())
-
-const run = (options: Omit<LoadTestOptions, 'baseUrl'>) => runResult({ baseUrl: target.url, ...options })
+const target = useTarget()
+const run = target.run.bind(target)
 
 describe('child tasks', () => {
   it('forks children with their own ids and the parent id, whose metrics count in the run', async () => {

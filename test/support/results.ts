@@ -1,5 +1,6 @@
 // Helpers shared by the integration tests: run a load test in-process and read its result.
-import { expect } from 'vitest'
+import { afterAll, beforeAll, expect } from 'vitest'
+import { startTargetServer, type TargetServer } from '../../fixtures/servers/http.ts'
 import type { LoadTestResult, SeriesResult } from '../../src/core/result.ts'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
@@ -32,4 +33,25 @@ export function total(result: LoadTestResult, metric: string, tags: Record<strin
 /** The series of `metric` whose tags include `tags`. */
 export function series(result: LoadTestResult, metric: string, tags: Record<string, string> = {}): SeriesResult[] {
   return result.metrics.filter((m) => m.metric === metric && Object.entries(tags).every(([k, v]) => m.tags[k] === v))
+}
+
+/**
+ * Starts the bundled target server for the calling test file, and closes it
+ * after. `url` is its base URL; `run` runs a load test against it.
+ */
+export function useTarget(): { readonly url: string; run(options: Omit<LoadTestOptions, 'baseUrl'> & { baseUrl?: string }): Promise<LoadTestResult> } {
+  let target: TargetServer | undefined
+  beforeAll(async () => {
+    target = await startTargetServer()
+  })
+  afterAll(() => target?.close())
+  return {
+    get url() {
+      if (target === undefined) throw new Error('the target server starts in beforeAll; use its url inside a test')
+      return target.url
+    },
+    run(options) {
+      return runResult({ baseUrl: this.url, ...options })
+    },
+  }
 }
