@@ -1,19 +1,10 @@
 // s.ws through the real runtime: load tests run in-process against the bundled target.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startTargetServer, type TargetServer } from '../../fixtures/servers/http.ts'
+import { describe, expect, it } from 'vitest'
 import { VERSION } from '../../src/core/version.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
-import { once, runResult, series, total } from '../support/results.ts'
+import { once, runResult, series, total, useTarget } from '../support/results.ts'
 
-let target: TargetServer
-
-beforeAll(async () => {
-  target = await startTargetServer()
-})
-
-afterAll(async () => {
-  await target.close()
-})
+const target = useTarget()
 
 async function delivered(channel: string): Promise<number> {
   const res = await fetch(`${target.url}/broadcast/${channel}`, { method: 'POST', body: 'anyone?' })
