@@ -50,4 +50,16 @@ describe('ArrivalPlan', () => {
     expect(starts).toHaveLength(150_000)
     expect(starts.at(-1)).toBeCloseTo(29_999.8, 6)
   })
+
+  it('splits into stripes whose union is exactly the unsplit plan', () => {
+    const stages = [
+      { durationMs: 1500, target: 40 / 1000 },
+      { durationMs: 1000, target: 0 },
+    ]
+    const whole = offsets(new ArrivalPlan(5 / 1000, stages))
+    const stripes = [0, 1, 2].map((index) => offsets(new ArrivalPlan(5 / 1000, stages, { index, count: 3 })))
+    expect(stripes.map((s) => s.length)).toEqual([0, 1, 2].map((index) => whole.filter((_, i) => i % 3 === index).length))
+    expect(stripes.flat().sort((a, b) => a - b)).toEqual(whole)
+    expect(stripes[1]![0]).toBe(whole[1])
+  })
 })

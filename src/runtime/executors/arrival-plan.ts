@@ -20,11 +20,18 @@ export class ArrivalPlan {
   #stageStartMs = 0
   #stageStartCount = 0
   #next = 0
+  readonly #step: number
 
-  /** `startRate` in iterations per ms; stages follow each other from offset 0. */
-  constructor(startRate: number, stages: readonly RateStage[]) {
+  /**
+   * `startRate` in iterations per ms; stages follow each other from offset 0.
+   * With a `stripe`, the plan yields only the slots i with i % count == index,
+   * so `count` plans striped 0…count-1 together start exactly the slots of one.
+   */
+  constructor(startRate: number, stages: readonly RateStage[], stripe?: { index: number; count: number }) {
     this.#rate = startRate
     this.#stages = stages
+    this.#next = stripe?.index ?? 0
+    this.#step = stripe?.count ?? 1
   }
 
   /** The offset of the next iteration, or undefined once the last stage has ended. */
@@ -35,7 +42,7 @@ export class ArrivalPlan {
       const r0 = this.#rate
       const countAtEnd = this.#stageStartCount + ((r0 + target) / 2) * durationMs
       if (i < countAtEnd) {
-        this.#next++
+        this.#next += this.#step
         return this.#stageStartMs + timeFor(i - this.#stageStartCount, r0, (target - r0) / durationMs)
       }
       this.#stageStartMs += durationMs

@@ -1,9 +1,9 @@
-import { performance } from 'node:perf_hooks'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
 import { ArrivalPlan } from './arrival-plan.ts'
-import { pause, type ScenarioDeps, ScenarioStoppedError, settlesWithin, stopControls } from './fixed-vus.ts'
+import { pause, realClock, settlesWithin } from './clock.ts'
+import { type ScenarioDeps, ScenarioStoppedError, stopControls } from './fixed-vus.ts'
 
 /** What an arrival-rate executor runs by: its rate plan and its pool of VUs. */
 export interface ArrivalRateSettings {
@@ -12,6 +12,8 @@ export interface ArrivalRateSettings {
   stages: ReadonlyArray<{ durationMs: number; target: number }>
   preAllocatedVUs: number
   maxVUs: number
+  /** Which slots this process starts when a run is split over worker threads: slot i when i % count == index. */
+  stripe?: { index: number; count: number }
 }
 
 // A slot due within this much is started now rather than after one more timer.
@@ -26,13 +28,14 @@ const EARLY_MS = 1
  * (`iteration_latency_corrected`, `http_req_latency_corrected`), so a target
  * that stalls cannot hide the stall by slowing the generator down.
  *
- * Timers are absolute targets from `performance.now()`, so they do not drift,
- * and come from `node:timers`, so `vi.useFakeTimers()` cannot change them.
+ * Timers are absolute targets on `deps.clock`, so they do not drift; the
+ * default `realClock` is one `vi.useFakeTimers()` cannot change.
  */
 export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSettings, deps: ScenarioDeps): Promise<void> {
+  const clock = deps.clock ?? realClock
   const { signal, inflight, hardStop } = stopControls(deps)
   const ctx = deps.context(s, signal, inflight)
-  await pause(s.startTimeMs, signal)
+  await pause(clock, s.startTimeMs, signal)
   const all: VirtualUser[] = []
   const idle: VirtualUser[] = []
   const perVu = new Map<VirtualUser, number>()
@@ -62,16 +65,16 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
     running.add(done)
   }
 
-  const t0 = performance.now()
+  const t0 = clock.now()
   const end = t0 + s.durationMs
   const work = (async () => {
-    const plan = new ArrivalPlan(arrival.startRate, arrival.stages)
+    const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
     for (let offset = plan.next(); offset !== undefined && !signal.aborted; ) {
-      const wait = t0 + offset - performance.now()
+      const wait = t0 + offset - clock.now()
       // A stage at rate 0 can mean a long wait; the hard stop ends it rather than leaving a timer behind.
-      if (wait > EARLY_MS) await pause(wait, signal)
+      if (wait > EARLY_MS) await pause(clock, wait, signal)
       // Start every slot that is due by now, so a late timer does not push the rest back.
-      const now = performance.now() + EARLY_MS
+      const now = clock.now() + EARLY_MS
       while (offset !== undefined && t0 + offset <= now) {
         start(t0 + offset)
         offset = plan.next()
@@ -81,10 +84,10 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
     await Promise.all(all.map((vu) => activeMetrics.run(ctx.metrics, () => vu.end())))
   })()
   try {
-    if (await settlesWithin(work, end + s.gracefulStopMs - performance.now())) return
+    if (await settlesWithin(clock, work, end + s.gracefulStopMs - clock.now())) return
     hardStop(new ScenarioStoppedError(s.key))
     // Scenario code that ignores the abort signal is left behind rather than hanging the test.
-    await settlesWithin(work, 1000)
+    await settlesWithin(clock, work, 1000)
   } finally {
     deps.onVuChange(-all.length)
   }

@@ -1,12 +1,9 @@
-import { performance } from 'node:perf_hooks'
-import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
-import { setTimeout as sleep } from 'node:timers/promises'
-import { timerMs } from '../../core/duration.ts'
 import { InflightRequests } from '../http/inflight.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import type { ScenarioContext } from '../session.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
+import { type Clock, pause, realClock, settlesWithin } from './clock.ts'
 
 /** What a running scenario needs from its load test. */
 export interface ScenarioDeps {
@@ -16,6 +13,8 @@ export interface ScenarioDeps {
   onVuChange(delta: number): void
   /** Aborted when the whole load test stops early (an `abortOnFail` threshold failed): every scenario is cut off. */
   readonly abort: AbortSignal
+  /** Where the executor reads the time and waits. @default realClock */
+  readonly clock?: Clock
 }
 
 /** A scenario's hard stop, pulled by its own graceful-stop timer or by the load test stopping early. */
@@ -30,11 +29,6 @@ export function stopControls(deps: ScenarioDeps): { signal: AbortSignal; infligh
   if (deps.abort.aborted) hardStop(deps.abort.reason as Error)
   else deps.abort.addEventListener('abort', () => hardStop(deps.abort.reason as Error), { once: true })
   return { signal: controller.signal, inflight, hardStop }
-}
-
-/** Waits `ms` unless `signal` aborts first. */
-export async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (ms > 0) await sleep(timerMs(ms), undefined, { signal }).catch(() => {})
 }
 
 /** Thrown into sessions that are cut off after the graceful stop. */
@@ -56,49 +50,37 @@ const YIELD_EVERY = 64
  * iterations), `per-vu-iterations`, `shared-iterations` and Chaperon's
  * `concurrency` (one iteration).
  *
- * Timers come from `node:timers` and the clock from `node:perf_hooks`, so a test
- * file's `vi.useFakeTimers()` cannot change the schedule.
+ * Time comes from `deps.clock`, by default `realClock`, which a test file's
+ * `vi.useFakeTimers()` cannot change.
  */
 export async function runFixedVus(s: ResolvedScenario, deps: ScenarioDeps): Promise<void> {
+  const clock = deps.clock ?? realClock
   const { signal, inflight, hardStop } = stopControls(deps)
   const ctx = deps.context(s, signal, inflight)
-  await pause(s.startTimeMs, signal)
-  const end = performance.now() + s.durationMs
+  await pause(clock, s.startTimeMs, signal)
+  const end = clock.now() + s.durationMs
   // shared-iterations hands out one pool of iterations; the other executors give each VU its own.
   let taken = 0
   const take = s.sharedIterations ? () => taken++ < s.iterations : undefined
   const loops: Promise<void>[] = []
-  for (let vu = 1; vu <= s.vus; vu++) loops.push(activeMetrics.run(ctx.metrics, () => vuLoop(new VirtualUser(ctx, s.scenario, vu), s, end, take, deps, signal)))
+  for (let vu = 1; vu <= s.vus; vu++) loops.push(activeMetrics.run(ctx.metrics, () => vuLoop(new VirtualUser(ctx, s.scenario, vu), s, end, take, deps, clock, signal)))
   const all = Promise.all(loops)
-  if (await settlesWithin(all, end + s.gracefulStopMs - performance.now())) return
+  if (await settlesWithin(clock, all, end + s.gracefulStopMs - clock.now())) return
   hardStop(new ScenarioStoppedError(s.key))
   // Scenario code that ignores the abort signal is left behind rather than hanging the test.
-  await settlesWithin(all, 1000)
+  await settlesWithin(clock, all, 1000)
 }
 
-async function vuLoop(vu: VirtualUser, s: ResolvedScenario, end: number, take: (() => boolean) | undefined, deps: ScenarioDeps, stop: AbortSignal): Promise<void> {
+async function vuLoop(vu: VirtualUser, s: ResolvedScenario, end: number, take: (() => boolean) | undefined, deps: ScenarioDeps, clock: Clock, stop: AbortSignal): Promise<void> {
   deps.onVuChange(1)
   const perVu = take === undefined ? s.iterations : Number.POSITIVE_INFINITY
   try {
-    for (let i = 0; i < perVu && performance.now() < end && !stop.aborted && (take === undefined || take()); i++) {
+    for (let i = 0; i < perVu && clock.now() < end && !stop.aborted && (take === undefined || take()); i++) {
       if (!(await vu.iterate(i))) return
-      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve))
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await clock.yield()
     }
   } finally {
     await vu.end()
     deps.onVuChange(-1)
-  }
-}
-
-/** Waits for `promise` at most `ms`; true when it settled in time. */
-export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(resolve, timerMs(Math.max(0, ms)), false)
-  })
-  try {
-    return await Promise.race([promise.then(() => true), timeout])
-  } finally {
-    clearTimeout(timer)
   }
 }

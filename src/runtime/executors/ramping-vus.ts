@@ -1,11 +1,9 @@
-import { performance } from 'node:perf_hooks'
-import { clearTimeout, setImmediate, setTimeout } from 'node:timers'
-import { timerMs } from '../../core/duration.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import type { ScenarioContext } from '../session.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
-import { pause, type ScenarioDeps, ScenarioStoppedError, settlesWithin, stopControls } from './fixed-vus.ts'
+import { pause, realClock, settlesWithin } from './clock.ts'
+import { type ScenarioDeps, ScenarioStoppedError, stopControls } from './fixed-vus.ts'
 import { vuSteps, type VuStage } from './vu-steps.ts'
 
 /** The stages of a `ramping-vus` executor. */
@@ -23,7 +21,8 @@ class Slot {
   readonly vu: VirtualUser
   active = false
   loop: Promise<void> | undefined
-  timer: NodeJS.Timeout | undefined
+  /** Aborted to cancel the `gracefulRampDown` of a VU taken away. */
+  rampDown: AbortController | undefined
   iterations = 0
 
   constructor(ctx: ScenarioContext, s: ResolvedScenario, vu: number) {
@@ -38,10 +37,11 @@ class Slot {
  * its session while it is away, and uses it again when it comes back.
  */
 export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSettings, deps: ScenarioDeps): Promise<void> {
+  const clock = deps.clock ?? realClock
   const { signal, inflight, hardStop } = stopControls(deps)
   const ctx = deps.context(s, signal, inflight)
-  await pause(s.startTimeMs, signal)
-  const t0 = performance.now()
+  await pause(clock, s.startTimeMs, signal)
+  const t0 = clock.now()
   const end = t0 + s.durationMs
   const slots: Slot[] = []
   let wanted = 0
@@ -49,9 +49,9 @@ export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSetting
   const loop = async (slot: Slot): Promise<void> => {
     deps.onVuChange(1)
     try {
-      while (slot.active && performance.now() < end && !signal.aborted) {
+      while (slot.active && clock.now() < end && !signal.aborted) {
         if (!(await slot.vu.iterate(slot.iterations++))) return
-        if (slot.iterations % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve))
+        if (slot.iterations % YIELD_EVERY === 0) await clock.yield()
       }
     } finally {
       deps.onVuChange(-1)
@@ -59,36 +59,37 @@ export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSetting
   }
   const activate = (slot: Slot): void => {
     slot.active = true
-    clearTimeout(slot.timer)
+    slot.rampDown?.abort()
     slot.loop ??= activeMetrics.run(ctx.metrics, () => loop(slot)).finally(() => (slot.loop = undefined))
   }
   const deactivate = (slot: Slot): void => {
     slot.active = false
-    slot.timer = setTimeout(() => {
-      if (!slot.active && slot.loop !== undefined) slot.vu.interrupt()
-    }, timerMs(ramp.gracefulRampDownMs))
+    const rampDown = (slot.rampDown = new AbortController())
+    void clock.sleep(ramp.gracefulRampDownMs, rampDown.signal).then(() => {
+      if (!rampDown.signal.aborted && slot.loop !== undefined) slot.vu.interrupt()
+    })
   }
 
   const work = (async () => {
     for (const step of vuSteps(ramp.startVUs, ramp.stages)) {
-      const wait = t0 + step.atMs - performance.now()
-      await pause(wait, signal)
+      const wait = t0 + step.atMs - clock.now()
+      await pause(clock, wait, signal)
       if (signal.aborted) break
       for (; wanted < step.vus; wanted++) activate((slots[wanted] ??= new Slot(ctx, s, wanted + 1)))
       for (; wanted > step.vus; wanted--) deactivate(slots[wanted - 1]!)
     }
-    const left = end - performance.now()
-    await pause(left, signal)
+    const left = end - clock.now()
+    await pause(clock, left, signal)
     // The end stops new iterations; running ones get gracefulStop, not gracefulRampDown.
     for (const slot of slots) {
       slot.active = false
-      clearTimeout(slot.timer)
+      slot.rampDown?.abort()
     }
     await Promise.all(slots.map((slot) => slot.loop))
     await Promise.all(slots.map((slot) => activeMetrics.run(ctx.metrics, () => slot.vu.end())))
   })()
-  if (await settlesWithin(work, end + s.gracefulStopMs - performance.now())) return
+  if (await settlesWithin(clock, work, end + s.gracefulStopMs - clock.now())) return
   hardStop(new ScenarioStoppedError(s.key))
   // Scenario code that ignores the abort signal is left behind rather than hanging the test.
-  await settlesWithin(work, 1000)
+  await settlesWithin(clock, work, 1000)
 }
