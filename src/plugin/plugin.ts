@@ -1,13 +1,21 @@
 import type { Plugin } from 'vite'
 import type { Reporter, Vitest } from 'vitest/node'
 import { ChaperonError, didYouMean } from '../core/errors.ts'
-import { SummaryReporter } from '../reporters/summary-reporter.ts'
+import type { ProgressMessage } from '../core/progress.ts'
+import { listenForProgress, progressSocketPath } from '../reporters/progress.ts'
+import { resolveSummaryReporterOptions, SummaryReporter, type SummaryReporterOptions } from '../reporters/summary-reporter.ts'
+import { PROGRESS_SOCKET_ENV } from '../core/progress.ts'
+
+/** The options of each reporter chaperon ships, by name. */
+export interface ReporterOptions {
+  summary: SummaryReporterOptions
+}
 
 /** The reporters chaperon ships. */
-export type ReporterName = 'summary'
+export type ReporterName = keyof ReporterOptions
 
-/** A reporter by name, or with its options. */
-export type ReporterSpec = ReporterName | [ReporterName, Record<string, never>?]
+/** A reporter by name, or with its options, such as `['summary', { progress: false }]`. */
+export type ReporterSpec = { [N in ReporterName]: N | [N, ReporterOptions[N]?] }[ReporterName]
 
 /** Options of the `chaperon()` Vite plugin. */
 export interface ChaperonPluginOptions {
@@ -15,8 +23,12 @@ export interface ChaperonPluginOptions {
   reporters?: ReporterSpec[]
 }
 
-const REPORTERS: Readonly<Record<ReporterName, () => Reporter>> = {
-  summary: () => new SummaryReporter(),
+// Each checks a reporter's options when chaperon() is called and returns what creates the reporter.
+const REPORTERS: Readonly<Record<ReporterName, (options: unknown) => () => Reporter>> = {
+  summary: (options) => {
+    const resolved = resolveSummaryReporterOptions(options)
+    return () => new SummaryReporter(resolved)
+  },
 }
 
 // One Vitest instance calls configureVitest once per project that has the plugin.
@@ -25,6 +37,10 @@ const configured = new WeakSet<Vitest>()
 /**
  * The Vite plugin that adds chaperon's reporters to Vitest. Put it in the root
  * config's `plugins`; list `loadProject()` in `test.projects` to run load tests.
+ *
+ * When a reporter shows live progress, the plugin also opens the local socket
+ * that load tests in Vitest's workers send their progress to, and passes its
+ * path to them in `CHAPERON_PROGRESS_SOCKET`.
  */
 export function chaperon(options: ChaperonPluginOptions = {}): Plugin {
   const reporters = resolveReporters(options)
@@ -33,9 +49,30 @@ export function chaperon(options: ChaperonPluginOptions = {}): Plugin {
     configureVitest({ vitest }) {
       if (configured.has(vitest)) return
       configured.add(vitest)
-      vitest.config.reporters.push(...reporters.map((create) => create()))
+      const created = reporters.map((create) => create())
+      vitest.config.reporters.push(...created)
+      const listeners = created.filter((r): r is SummaryReporter => r instanceof SummaryReporter && r.options.progress)
+      if (listeners.length > 0) serveProgress(vitest, (message) => listeners.forEach((r) => r.onProgress(message)))
     },
   }
+}
+
+/**
+ * Opens the progress socket and points the workers Vitest starts later at it.
+ * The path is set at once, before any worker can start; if listening fails,
+ * workers just cannot connect and show no progress.
+ */
+function serveProgress(vitest: Vitest, onMessage: (message: ProgressMessage) => void): void {
+  const path = progressSocketPath()
+  const previous = process.env[PROGRESS_SOCKET_ENV]
+  process.env[PROGRESS_SOCKET_ENV] = path
+  const server = listenForProgress(path, onMessage).catch(() => undefined)
+  vitest.onClose(async () => {
+    // Give a Vitest that runs inside another one's worker its parent's socket back.
+    if (previous === undefined) delete process.env[PROGRESS_SOCKET_ENV]
+    else process.env[PROGRESS_SOCKET_ENV] = previous
+    await (await server)?.close()
+  })
 }
 
 function resolveReporters(options: ChaperonPluginOptions): Array<() => Reporter> {
@@ -50,11 +87,10 @@ function resolveReporters(options: ChaperonPluginOptions): Array<() => Reporter>
     throw new ChaperonError('CHAPERON_INVALID_OPTION', `chaperon() reporters must be an array such as ['summary']; got ${JSON.stringify(specs)}.`)
   }
   return specs.map((spec: ReporterSpec) => {
-    const name = Array.isArray(spec) ? spec[0] : spec
-    const create = REPORTERS[name]
-    if (create === undefined) {
+    const [name, reporterOptions] = Array.isArray(spec) ? spec : [spec]
+    if (!Object.hasOwn(REPORTERS, name)) {
       throw new ChaperonError('CHAPERON_INVALID_OPTION', `chaperon() reporters has an unknown reporter ${JSON.stringify(name)}.${didYouMean(String(name), Object.keys(REPORTERS))} Known reporters: ${Object.keys(REPORTERS).join(', ')}.`)
     }
-    return create
+    return REPORTERS[name](reporterOptions)
   })
 }

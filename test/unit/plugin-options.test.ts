@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ChaperonError } from '../../src/core/errors.ts'
 import { chaperon, loadProject } from '../../src/plugin/index.ts'
+import type { SummaryReporter } from '../../src/reporters/summary-reporter.ts'
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -46,22 +47,66 @@ describe('loadProject', () => {
 })
 
 describe('chaperon()', () => {
-  it('adds its reporters beside Vitest own, once per Vitest instance', () => {
+  /** A stand-in for the Vitest instance: the reporters list and the close hooks configureVitest uses. */
+  function fakeVitest() {
+    const closers: Array<() => unknown> = []
+    return {
+      config: { reporters: ['default'] as unknown[] },
+      onClose: (fn: () => unknown) => closers.push(fn),
+      close: () => Promise.all(closers.map((fn) => fn())),
+    }
+  }
+
+  function configure(plugin: ReturnType<typeof chaperon>, vitest: ReturnType<typeof fakeVitest>): void {
+    ;(plugin.configureVitest as unknown as (ctx: { vitest: unknown }) => void)({ vitest })
+  }
+
+  it('adds its reporters beside Vitest own, once per Vitest instance', async () => {
     const plugin = chaperon()
-    const vitest = { config: { reporters: ['default'] as unknown[] } }
-    const hook = plugin.configureVitest as unknown as (ctx: { vitest: typeof vitest }) => void
-    hook({ vitest })
-    hook({ vitest })
+    const vitest = fakeVitest()
+    configure(plugin, vitest)
+    configure(plugin, vitest)
+    await vitest.close()
     expect(vitest.config.reporters).toHaveLength(2)
     expect(vitest.config.reporters[0]).toBe('default')
     expect(vitest.config.reporters[1]?.constructor.name).toBe('SummaryReporter')
+  })
+
+  it('points workers at a progress socket while Vitest runs, and takes the variable back on close', async () => {
+    const before = process.env['CHAPERON_PROGRESS_SOCKET']
+    const vitest = fakeVitest()
+    configure(chaperon(), vitest)
+    const path = process.env['CHAPERON_PROGRESS_SOCKET']
+    expect(path).toMatch(process.platform === 'win32' ? /^\\\\\.\\pipe\\chaperon-\d+-[0-9a-f]{8}$/ : /chaperon-\d+-[0-9a-f]{8}\.sock$/)
+    expect(path).not.toBe(before)
+    expect((vitest.config.reporters[1] as SummaryReporter).options).toEqual({ progress: true })
+    await vitest.close()
+    expect(process.env['CHAPERON_PROGRESS_SOCKET']).toBe(before)
+  })
+
+  it("opens no progress socket with ['summary', { progress: false }]", async () => {
+    const before = process.env['CHAPERON_PROGRESS_SOCKET']
+    const vitest = fakeVitest()
+    configure(chaperon({ reporters: [['summary', { progress: false }]] }), vitest)
+    expect(process.env['CHAPERON_PROGRESS_SOCKET']).toBe(before)
+    expect((vitest.config.reporters[1] as SummaryReporter).options).toEqual({ progress: false })
+    await vitest.close()
   })
 
   it.each([
     [{ reporter: ['summary'] }, 'CHAPERON_UNKNOWN_OPTION'],
     [{ reporters: 'summary' }, 'CHAPERON_INVALID_OPTION'],
     [{ reporters: ['sumary'] }, 'CHAPERON_INVALID_OPTION'],
+    [{ reporters: ['constructor'] }, 'CHAPERON_INVALID_OPTION'],
+    [{ reporters: [['summary', { progres: false }]] }, 'CHAPERON_UNKNOWN_OPTION'],
+    [{ reporters: [['summary', { progress: 'no' }]] }, 'CHAPERON_INVALID_OPTION'],
+    [{ reporters: [['summary', true]] }, 'CHAPERON_INVALID_OPTION'],
   ])('rejects %j with %s', (options, code) => {
     expect(codeOf(() => chaperon(options as never))).toBe(code)
+  })
+
+  it('says what to write instead', () => {
+    expect(() => chaperon({ reporters: [['summary', { progres: false } as never]] })).toThrow(/unknown option "progres". Did you mean "progress"\?/)
+    expect(() => chaperon({ reporters: [['summary', { progress: 'no' as never }]] })).toThrow(/progress option must be true or false; got "no"/)
   })
 })
