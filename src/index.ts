@@ -33,5 +33,6 @@ export { ChaperonError, MissingConfigError, ThresholdsFailedError } from './core
 export type { ChaperonErrorCode } from './core/errors.ts'
 export { SCHEMA_VERSION } from './core/result.ts'
 export type { LoadTestResult, MetricType, ScenarioErrorResult, ScenarioResult, SeriesResult, Tags, ThresholdResult, TrendSummary } from './core/result.ts'
+export type { CounterPoint, GaugePoint, RatePoint, SeriesTimeline, TimeSeries, TrendPoint } from './core/timeline.ts'
 
 export { TARGET_URL_KEY } from './core/provided-context.ts'

@@ -19,6 +19,8 @@ export type ChaperonErrorCode =
   | 'CHAPERON_METRIC_CONFLICT'
   | 'CHAPERON_WS_NAME_IN_USE'
   | 'CHAPERON_WS_UNKNOWN_CONNECTION'
+  | 'CHAPERON_WORKER_SCENARIO'
+  | 'CHAPERON_WORKER_FAILED'
 
 /** Base class of every error chaperon throws on purpose; match on `code`. */
 export class ChaperonError extends Error {

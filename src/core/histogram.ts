@@ -28,8 +28,13 @@ export function createHistogram(): Histogram {
 
 /** Records a duration in microseconds, rounded to an integer and clamped to the trackable range. */
 export function recordMicros(histogram: Histogram, micros: number): void {
+  histogram.recordValue(recordableMicros(micros))
+}
+
+/** Microseconds as a histogram records them: rounded to an integer and clamped to the trackable range. */
+export function recordableMicros(micros: number): number {
   const v = Math.round(micros)
-  histogram.recordValue(v < 0 ? 0 : v > HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : v)
+  return v < 0 ? 0 : v > HIGHEST_TRACKABLE_US ? HIGHEST_TRACKABLE_US : v
 }
 
 /** The histogram as compressed base64, the form it takes in a `LoadTestResult`. */

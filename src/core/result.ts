@@ -4,6 +4,8 @@
  * only this. Documented field by field in `docs/result-schema.md`.
  */
 
+import type { TimeSeries } from './timeline.ts'
+
 /** The version of the `LoadTestResult` shape this build writes and reads. */
 export const SCHEMA_VERSION = 1
 
@@ -86,6 +88,8 @@ export interface LoadTestResult {
   status: 'passed' | 'failed'
   scenarios: ScenarioResult[]
   metrics: SeriesResult[]
+  /** Every metric second by second, for charts and windowed thresholds. */
+  timeSeries: TimeSeries
   thresholds: ThresholdResult[]
   errors: ScenarioErrorResult[]
   /** Set when an `abortOnFail` threshold failed while the test ran and stopped it early. */

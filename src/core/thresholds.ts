@@ -1,9 +1,10 @@
 import { BUILTIN_METRICS } from './builtin-metrics.ts'
 import { parseDuration, type Duration } from './duration.ts'
 import { ChaperonError, didYouMean } from './errors.ts'
-import { minValue, percentile, toMillis } from './histogram.ts'
+import { createHistogram, decodeHistogram, type Histogram, minValue, percentile, toMillis } from './histogram.ts'
 import type { MetricType, ThresholdResult } from './result.ts'
-import { aggregate, type Aggregate, type MetricInfo, type Series } from './series.ts'
+import { aggregate, type Aggregate, matchesTags, type MetricInfo, type Series } from './series.ts'
+import type { SeriesTimeline } from './timeline.ts'
 import { describeValue, isPlainObject } from './validate.ts'
 
 /** One threshold expression with options. */
@@ -28,6 +29,9 @@ export interface ThresholdObject {
  * (its key is still checked). Expressions are `<aggregation> <operator> <value>`:
  * aggregations `avg min max med count rate value p(N)` (also `p95`, `p99.9`),
  * operators `< <= > >= == !=`, times in ms unless a unit (`us ms s`) follows.
+ * An expression ending in `over <window>` (`'p(95)<200 over 10s'`) must hold
+ * in every window of that many whole seconds, sliding by one second, rather
+ * than over the whole run.
  *
  * @example
  * thresholds: {
@@ -60,6 +64,8 @@ export interface ParsedThreshold {
   readonly target: number
   readonly abortOnFail: boolean
   readonly delayAbortEvalMs: number
+  /** The window of `over <window>`, in whole seconds; unset when the whole run counts. */
+  readonly windowSec?: number
 }
 
 const NAMED = ['avg', 'min', 'max', 'med', 'count', 'rate', 'value'] as const
@@ -167,18 +173,20 @@ function readEntry(entry: unknown, where: string): { expression: string; abortOn
   return { expression: entry.threshold.trim(), abortOnFail: entry.abortOnFail === true, delayAbortEvalMs }
 }
 
-type ParsedExpression = Pick<ParsedThreshold, 'aggregation' | 'percentile' | 'op' | 'target'>
+type ParsedExpression = Pick<ParsedThreshold, 'aggregation' | 'percentile' | 'op' | 'target' | 'windowSec'>
 
 function parseExpression(expression: string, metric: string, info: MetricInfo): ParsedExpression {
   const fail = (why: string) =>
     new ChaperonError(
       'CHAPERON_THRESHOLD_SYNTAX',
       `Threshold "${expression}" on ${metric} is not valid: ${why}. ` +
-        `Write it as "<aggregation> <operator> <value>", e.g. ${EXAMPLES[info.type]}.`,
+        `Write it as "<aggregation> <operator> <value>", e.g. ${EXAMPLES[info.type]}, optionally followed by a window such as "over 10s".`,
     )
   if (expression === '') throw fail('it is empty')
+  const over = /^(.*?)\s+over\s+(.*)$/s.exec(expression)
+  const windowSec = over === null ? undefined : parseWindow(over[2]!, fail)
   // The aggregation runs up to the first operator character, so `p( 95 )` may hold spaces.
-  const parts = /^([^<>=!]*)([<>=!]*)(.*)$/s.exec(expression)!
+  const parts = /^([^<>=!]*)([<>=!]*)(.*)$/s.exec(over === null ? expression : over[1]!)!
   const aggText = parts[1]!.trim()
   const opText = parts[2]!
   const valueText = parts[3]!.trim()
@@ -223,7 +231,19 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
   const timed = isTime(info, aggregation)
   if (unit !== '' && !timed) throw fail(`units apply only to times, and ${aggText} of ${metric} is not a time; drop "${unit}"`)
   const target = Number(v[1]) * (timed ? UNIT_MS[unit || 'ms']! : 1)
-  return percentile === undefined ? { aggregation, op, target } : { aggregation, percentile, op, target }
+  return { aggregation, ...(percentile === undefined ? {} : { percentile }), op, target, ...(windowSec === undefined ? {} : { windowSec }) }
+}
+
+/** The seconds of `over <window>`: a duration of whole seconds, at least one, as the time series has one point per second. */
+function parseWindow(text: string, fail: (why: string) => ChaperonError): number {
+  let ms: number
+  try {
+    ms = parseDuration(text.trim(), 'the window')
+  } catch {
+    throw fail(`"over ${text.trim()}" is not a window; write a duration such as "over 10s" or "over 1m"`)
+  }
+  if (ms < 1000 || ms % 1000 !== 0) throw fail(`the window "${text.trim()}" must be whole seconds, at least 1s, as in "over 10s"`)
+  return ms / 1000
 }
 
 /** Whether the aggregation yields a time, shown and compared in milliseconds; counts and rates of a time metric are not. */
@@ -303,13 +323,17 @@ function round(n: number): string {
 
 /**
  * Evaluates every threshold on `series`, merging the series of each key (all
- * series of the metric whose tags match the key's filter) once.
+ * series of the metric whose tags match the key's filter) once. Windowed
+ * thresholds (`over 10s`) are evaluated on `timeline`, the per-second series,
+ * in the windows that start at second `windowsFrom` or later.
  */
 export function evaluateThresholds(
   parsed: readonly ParsedThreshold[],
   series: Iterable<Series>,
   durationSec: number,
   metrics: (name: string) => MetricInfo | undefined,
+  timeline: readonly SeriesTimeline[] = [],
+  windowsFrom = 0,
 ): ThresholdResult[] {
   // Materialised because a generator would be used up by the first key.
   const all = [...series]
@@ -317,10 +341,133 @@ export function evaluateThresholds(
   return parsed.map((t) => {
     const info = metrics(t.metric)
     if (info === undefined) throw unknownMetric(t.key, t.metric, Object.keys(BUILTIN_METRICS))
+    if (t.windowSec !== undefined) return evaluateWindowed(t, t.windowSec, timeline, durationSec, info, windowsFrom)
     const id = JSON.stringify([t.metric, Object.entries(t.tags).sort()])
     if (!merged.has(id)) merged.set(id, aggregate(all, t.metric, t.tags))
     return evaluateThreshold(t, merged.get(id), durationSec, info)
   })
+}
+
+/**
+ * Evaluates a threshold in every window of `windowSec` seconds of the time
+ * series, sliding by one second (one window over the whole run when it is
+ * shorter). Windows without samples are skipped. The result shows the worst
+ * window: the first that fails, else the one nearest to failing.
+ */
+function evaluateWindowed(t: ParsedThreshold, windowSec: number, timeline: readonly SeriesTimeline[], durationSec: number, info: MetricInfo, windowsFrom: number): ThresholdResult {
+  const seconds = perSecond(timeline.filter((s) => s.metric === t.metric && matchesTags(s.tags, t.tags)))
+  const last = Math.max(Math.ceil(durationSec) - 1, ...seconds.keys())
+  const width = Math.min(windowSec, last + 1)
+  const first = Math.max(0, Math.min(windowsFrom, last + 1 - width))
+  let worst: { actual: number; from: number; ok: boolean } | undefined
+  const window = new WindowSum(info.type)
+  for (let end = first; end <= last; end++) {
+    window.add(seconds.get(end))
+    if (end >= first + width) window.remove(seconds.get(end - width))
+    if (end < first + width - 1) continue
+    // The last second may be partial: a rate per second counts only the time the window covers.
+    const actual = observe(t, window.aggregate(), Math.min(end + 1, durationSec) - (end + 1 - width), info)
+    if (actual === null) continue
+    const ok = compare(actual, t.op, t.target)
+    if (worst === undefined || (worst.ok && (!ok || further(actual, worst.actual, t.op)))) worst = { actual, from: end - width + 1, ok }
+  }
+  const shown = display(t, worst?.actual ?? null, info)
+  const where = worst === undefined ? ` over ${windowSec}s` : ` over ${windowSec}s, worst ${worst.from}s–${worst.from + width}s`
+  return { key: t.key, expression: t.expression, ok: worst?.ok ?? false, actual: worst?.actual ?? null, display: shown + where }
+}
+
+/** True when `a` is nearer than `b` to failing `op`. */
+function further(a: number, b: number, op: ThresholdOperator): boolean {
+  return op === '<' || op === '<=' ? a > b : op === '>' || op === '>=' ? a < b : false
+}
+
+/** The points of several series merged per second: one aggregate per second with samples. */
+function perSecond(series: readonly SeriesTimeline[]): Map<number, Aggregate> {
+  const out = new Map<number, Aggregate>()
+  for (const s of series) {
+    for (const p of s.points) {
+      const prev = out.get(p.t)
+      switch (s.type) {
+        case 'trend': {
+          const h = prev?.type === 'trend' ? prev.histogram : createHistogram()
+          h.add(decodeHistogram((p as { histogram: string }).histogram))
+          out.set(p.t, { type: 'trend', histogram: h })
+          break
+        }
+        case 'counter': {
+          const value = (p as { value: number }).value
+          out.set(p.t, { type: 'counter', value: (prev?.type === 'counter' ? prev.value : 0) + value })
+          break
+        }
+        case 'rate': {
+          const { passes, total } = p as { passes: number; total: number }
+          out.set(p.t, prev?.type === 'rate' ? { type: 'rate', passes: prev.passes + passes, total: prev.total + total } : { type: 'rate', passes, total })
+          break
+        }
+        case 'gauge': {
+          const { value, min, max } = p as { value: number; min: number; max: number }
+          out.set(p.t, prev?.type === 'gauge' ? { type: 'gauge', value, min: Math.min(prev.min, min), max: Math.max(prev.max, max) } : { type: 'gauge', value, min, max })
+          break
+        }
+      }
+    }
+  }
+  return out
+}
+
+/** A sliding sum of per-second aggregates: histograms are added and subtracted, counts summed. */
+class WindowSum {
+  readonly #type: MetricType
+  readonly #histogram: Histogram | undefined
+  readonly #inWindow: Array<Aggregate | undefined> = []
+  #count = 0
+  #passes = 0
+  #total = 0
+
+  constructor(type: MetricType) {
+    this.#type = type
+    this.#histogram = type === 'trend' ? createHistogram() : undefined
+  }
+
+  add(a: Aggregate | undefined): void {
+    this.#inWindow.push(a)
+    this.#apply(a, 1)
+  }
+
+  remove(a: Aggregate | undefined): void {
+    this.#inWindow.shift()
+    this.#apply(a, -1)
+  }
+
+  /** The window's aggregate, or undefined when it holds no samples. */
+  aggregate(): Aggregate | undefined {
+    if (this.#count === 0) return undefined
+    switch (this.#type) {
+      case 'trend':
+        return { type: 'trend', histogram: this.#histogram! }
+      case 'counter':
+        return { type: 'counter', value: this.#total }
+      case 'rate':
+        return { type: 'rate', passes: this.#passes, total: this.#total }
+      case 'gauge': {
+        const gauges = this.#inWindow.filter((a) => a?.type === 'gauge')
+        return { type: 'gauge', value: gauges.at(-1)!.value, min: Math.min(...gauges.map((g) => g.min)), max: Math.max(...gauges.map((g) => g.max)) }
+      }
+    }
+  }
+
+  #apply(a: Aggregate | undefined, sign: 1 | -1): void {
+    if (a === undefined) return
+    this.#count += sign
+    if (a.type === 'trend') {
+      if (sign === 1) this.#histogram!.add(a.histogram)
+      else this.#histogram!.subtract(a.histogram)
+    } else if (a.type === 'counter') this.#total += sign * a.value
+    else if (a.type === 'rate') {
+      this.#passes += sign * a.passes
+      this.#total += sign * a.total
+    }
+  }
 }
 
 /** The k6 end-of-test line for a threshold, without its ✓/✗ mark: `'p(95)<200' p(95)=148.21ms`. */

@@ -1,8 +1,10 @@
 // Reporters and their pure render functions, for custom reporters and the CLI.
-export { SummaryReporter } from './summary-reporter.ts'
+export { SUMMARY_REPORTER_DEFAULTS, SummaryReporter } from './summary-reporter.ts'
+export type { SummaryReporterOptions } from './summary-reporter.ts'
 export { renderSummary } from './summary-render.ts'
 export { createPalette, useColors } from './colors.ts'
 export type { Palette } from './colors.ts'
 export { seriesFromResult, aggregate } from '../core/series.ts'
 export type { Aggregate, Series } from '../core/series.ts'
 export type { LoadTestResult } from '../core/result.ts'
+export type { CounterPoint, GaugePoint, RatePoint, SeriesTimeline, TimeSeries, TrendPoint } from '../core/timeline.ts'

@@ -1,12 +1,8 @@
-import { performance } from 'node:perf_hooks'
-import { clearInterval, setInterval } from 'node:timers'
 import type { LoadTestResult } from '../core/result.ts'
 import { evaluateThresholds, type ParsedThreshold } from '../core/thresholds.ts'
+import type { SeriesTimeline } from '../core/timeline.ts'
 import type { MetricsRegistry } from './metrics/registry.ts'
 import { metricInfo } from './metrics/user-metrics.ts'
-
-/** How often `abortOnFail` thresholds are checked while a test runs, as in k6. */
-const CHECK_EVERY_MS = 1000
 
 /** The reason a load test stopped early; scenarios cut off by it record nothing more. */
 export class ThresholdAbort extends Error {
@@ -17,27 +13,26 @@ export class ThresholdAbort extends Error {
 }
 
 /**
- * Checks the `abortOnFail` thresholds every second, each once its
- * `delayAbortEval` has passed, on the data recorded so far, and calls `onFail`
- * with the first that fails. A threshold whose metric has no samples yet does
- * not fail here: the end of the test judges it. Returns the stop function.
+ * Checks the `abortOnFail` thresholds whose `delayAbortEval` has passed, as
+ * each second of the run closes (second `lastT`, `atMs` into the run), on the
+ * data so far: whole-run thresholds on the totals, windowed ones on their
+ * latest window. Returns the first that fails. A threshold whose metric has
+ * no samples yet does not fail here: the end of the test judges it.
  */
-export function watchAbortOnFail(
+export function checkAbortOnFail(
   thresholds: readonly ParsedThreshold[],
   registry: MetricsRegistry,
-  startedAt: number,
-  onFail: (hit: NonNullable<LoadTestResult['abortedBy']>) => void,
-): () => void {
-  const live = thresholds.filter((t) => t.abortOnFail)
-  if (live.length === 0) return () => {}
-  const timer = setInterval(() => {
-    const atMs = performance.now() - startedAt
-    const due = live.filter((t) => atMs >= t.delayAbortEvalMs)
-    if (due.length === 0) return
-    const failed = evaluateThresholds(due, registry.series(), atMs / 1000, metricInfo).find((r) => !r.ok && r.actual !== null)
-    if (failed === undefined) return
-    clearInterval(timer)
-    onFail({ key: failed.key, expression: failed.expression, display: failed.display, atMs })
-  }, CHECK_EVERY_MS)
-  return () => clearInterval(timer)
+  timeline: readonly SeriesTimeline[],
+  lastT: number,
+  atMs: number,
+): NonNullable<LoadTestResult['abortedBy']> | undefined {
+  const due = thresholds.filter((t) => t.abortOnFail && atMs >= t.delayAbortEvalMs)
+  if (due.length === 0) return undefined
+  const series = [...registry.series()]
+  for (const t of due) {
+    // A windowed threshold looks at its latest window, which ends with second lastT.
+    const [r] = t.windowSec === undefined ? evaluateThresholds([t], series, atMs / 1000, metricInfo) : evaluateThresholds([t], series, lastT + 1, metricInfo, timeline, lastT + 1 - t.windowSec)
+    if (r !== undefined && !r.ok && r.actual !== null) return { key: r.key, expression: r.expression, display: r.display, atMs }
+  }
+  return undefined
 }

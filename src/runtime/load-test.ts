@@ -1,11 +1,11 @@
-import { join, sep } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { TestRunner } from 'vitest'
 import { ChaperonError, ThresholdsFailedError } from '../core/errors.ts'
+import { userFrames } from './callsite.ts'
 import { formatThresholdLine } from '../core/thresholds.ts'
 import type { LoadTestOptions } from './options.ts'
 import { type ResolvedLoadTest, resolveLoadTestOptions } from './resolve-options.ts'
-import { runLoadTest } from './run.ts'
+import { openProgress } from './progress-channel.ts'
+import { type LoadTestRun, runLoadTest } from './run.ts'
 
 /** The key under which a test's `LoadTestResult` is stored in Vitest's task meta. */
 export const META_KEY = 'chaperon'
@@ -64,7 +64,14 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
     handler: async (context) => {
       if (resolved === undefined) return
       const location = test.location === undefined ? undefined : { file: test.file.filepath, ...test.location }
-      const { result, misuse } = await runLoadTest(name, resolved, location)
+      const progress = openProgress(context.task.id, name)
+      let run: LoadTestRun
+      try {
+        run = await runLoadTest(name, resolved, location, { progress: (snapshot) => progress?.update(snapshot) })
+      } finally {
+        await progress?.end()
+      }
+      const { result, misuse } = run
       context.task.meta[META_KEY] = result
       if (misuse !== undefined) throw misuse
       if (result.status === 'failed') {
@@ -76,10 +83,6 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
     },
   })
 }) as unknown as LoadTestAPI
-
-// chaperon's own code, compiled or (through source maps) original; dropped from user-facing stacks.
-const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const OWN_DIRS = [join(PACKAGE_ROOT, 'dist', sep), join(PACKAGE_ROOT, 'src', sep)]
 
 /** Resolves the options; a mistake is thrown with a stack that starts at the user's loadTest() line. */
 function resolveAtCallsite(name: string, options: LoadTestOptions, callsite: string | undefined): ResolvedLoadTest {
@@ -98,13 +101,4 @@ function timeoutFor(lt: ResolvedLoadTest): number {
 function atCallsite<E extends Error>(error: E, callsite: string | undefined): E {
   error.stack = `${error.name}: ${error.message}\n${userFrames(callsite)}`
   return error
-}
-
-/** The frames of a stack outside chaperon; Vitest hides its own frames itself. */
-function userFrames(stack: string | undefined): string {
-  return (stack ?? '')
-    .split('\n')
-    .slice(1)
-    .filter((line) => !OWN_DIRS.some((dir) => line.includes(dir)))
-    .join('\n')
 }

@@ -148,4 +148,13 @@ export interface LoadTestOptions {
   config?: Record<string, unknown>
   /** HTTP settings. */
   http?: HttpOptions
+  /**
+   * Worker threads to spread the load over: `'auto'` for one per core, or a
+   * number. VUs, iterations and arrival slots are split between them, and
+   * their histograms and counters merged exactly. With more than one, every
+   * scenario must be exported from a module other than the test file
+   * (docs/workers.md).
+   * @default 1
+   */
+  workers?: 'auto' | number
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { parseDuration } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
@@ -26,6 +27,8 @@ export interface ResolvedScenario {
   sharedIterations: boolean
   /** When the executor starts, from the start of the load test. */
   startTimeMs: number
+  /** Added to the VU numbers (`s.vu`) of this scenario: the VUs of the worker threads before this one. */
+  vuOffset: number
   /** The plan and VU pool of an arrival-rate executor; `vus` is then its `maxVUs`. */
   arrival: ArrivalRateSettings | undefined
   /** The stages of `ramping-vus`; `vus` is then the most VUs any stage asks for. */
@@ -46,6 +49,8 @@ export interface ResolvedLoadTest {
   /** The most VUs that can run at once: the sum over scenarios. */
   vusMax: number
   thresholds: ParsedThreshold[]
+  /** Worker threads to run on; 1 runs in the calling thread. */
+  workers: number
   http: {
     headers: Record<string, string>
     connections: number
@@ -67,7 +72,7 @@ export const DEFAULTS = Object.freeze({
   httpTimeout: '60s',
 })
 
-const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http'] as const
+const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http', 'workers'] as const
 const HTTP_KEYS = ['headers', 'connections', 'timeout', 'auth', 'insecure'] as const
 const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config', 'startTime'] as const
 const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly string[]>> = {
@@ -102,6 +107,7 @@ export function resolveLoadTestOptions(testName: string, input: LoadTestOptions)
     scenarios,
     vusMax,
     thresholds: resolveThresholds(where, options.thresholds),
+    workers: resolveWorkers(`${where} workers`, options.workers),
     http: {
       headers: http.headers === undefined ? {} : expectStringRecord(http.headers, `${where} http.headers`, "{ authorization: 'Bearer …' }"),
       connections: http.connections === undefined ? vusMax : expectInteger(http.connections, `${where} http.connections`, 1, 100),
@@ -138,6 +144,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     gracefulStopMs: parseDuration(o.gracefulStop ?? DEFAULTS.gracefulStop, `${where}.gracefulStop`),
     startTimeMs: parseDuration(o.startTime ?? DEFAULTS.startTime, `${where}.startTime`),
     sharedIterations: executor === 'shared-iterations',
+    vuOffset: 0,
     arrival: undefined,
     ramp: undefined,
     tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),
@@ -230,6 +237,14 @@ function belongsTo(key: string, executor: ResolvedScenario['executor']): string 
   const owner = (Object.keys(EXECUTOR_KEYS) as Array<ResolvedScenario['executor']>).find((e) => e !== executor && EXECUTOR_KEYS[e].includes(key))
   if (owner === undefined) return undefined
   return `It belongs to ${owner === 'concurrency' ? "Chaperon's form { scenario, concurrency: N } (without executor)" : `executor: '${owner}'`}.`
+}
+
+/** `'auto'` is one worker per core. */
+function resolveWorkers(where: string, value: unknown): number {
+  if (value === undefined) return 1
+  if (value === 'auto') return availableParallelism()
+  if (typeof value !== 'number') throw invalid(where, "'auto' (one per core) or a number of worker threads such as 4", value)
+  return expectInteger(value, where, 1, 4)
 }
 
 function resolveBaseUrl(where: string, value: unknown): URL {

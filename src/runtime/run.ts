@@ -1,8 +1,12 @@
 import { performance } from 'node:perf_hooks'
-import { ChaperonError } from '../core/errors.ts'
+import type { ChaperonError } from '../core/errors.ts'
+import { decodeHistogram, percentile, toMillis } from '../core/histogram.ts'
+import type { ProgressSnapshot } from '../core/progress.ts'
 import { type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
+import { aggregate } from '../core/series.ts'
 import { evaluateThresholds } from '../core/thresholds.ts'
-import { ThresholdAbort, watchAbortOnFail } from './abort-on-fail.ts'
+import { type IntervalSample, TimelineBuilder } from '../core/timeline.ts'
+import { checkAbortOnFail, ThresholdAbort } from './abort-on-fail.ts'
 import { runArrivalRate } from './executors/arrival-rate.ts'
 import { runFixedVus, type ScenarioDeps } from './executors/fixed-vus.ts'
 import { runRampingVus } from './executors/ramping-vus.ts'
@@ -12,6 +16,8 @@ import { MetricsRegistry, normalizeTags, setGauge } from './metrics/registry.ts'
 import { ScenarioMetrics } from './metrics/scenario-metrics.ts'
 import { metricInfo } from './metrics/user-metrics.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
+import { startTicker } from './ticker.ts'
+import { runOnWorkers } from './workers.ts'
 
 /** What a run produced: its result, and the first misuse of chaperon's API seen in scenario code. */
 export interface LoadTestRun {
@@ -24,16 +30,96 @@ export interface LoadTestRun {
   misuse: ChaperonError | undefined
 }
 
-/** Runs a resolved load test to the end and returns its result, thresholds evaluated. */
-export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?: LoadTestResult['location']): Promise<LoadTestRun> {
+/** What `runLoadTest` may report while it runs. */
+export interface RunHooks {
+  /** Called once a second with the state of the run. */
+  progress?: (snapshot: ProgressSnapshot) => void
+}
+
+/**
+ * Runs a resolved load test to the end and returns its result, thresholds
+ * evaluated: in this thread, or split over `lt.workers` worker threads whose
+ * metrics are merged second by second. Either way, every second of the run
+ * becomes a point of the time series, feeds the progress hook and checks the
+ * `abortOnFail` thresholds.
+ */
+export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?: LoadTestResult['location'], hooks: RunHooks = {}): Promise<LoadTestRun> {
   const registry = new MetricsRegistry()
   const errorLog = new ErrorLog()
+  const timeline = new TimelineBuilder(lt.workers)
+  const abort = new AbortController()
+  const totalMs = Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs))
+  let abortedBy: LoadTestResult['abortedBy']
+  let t0 = performance.now()
+  const startedAt = new Date()
+
+  const onSeconds = (seconds: Array<{ t: number; samples: IntervalSample[] }>): void => {
+    for (const { samples } of seconds) {
+      if (lt.workers > 1) registry.absorb(samples)
+      hooks.progress?.(snapshot(samples, registry, performance.now() - t0, totalMs))
+    }
+    if (seconds.length === 0 || abortedBy !== undefined) return
+    const atMs = performance.now() - t0
+    const hit = checkAbortOnFail(lt.thresholds, registry, timeline.toTimeSeries().series, seconds.at(-1)!.t, atMs)
+    if (hit === undefined) return
+    abortedBy = hit
+    abort.abort(new ThresholdAbort(hit))
+  }
+
+  let misuse: ChaperonError | undefined
+  if (lt.workers === 1) {
+    misuse = await runHere(lt, registry, errorLog, abort.signal, t0, (t, samples) => onSeconds(timeline.add(0, t, samples)))
+    onSeconds(timeline.end(0))
+  } else {
+    const run = await runOnWorkers(lt, location?.file, abort.signal, {
+      onStart(startAt) {
+        t0 = startAt
+      },
+      onSecond: (worker, t, samples) => onSeconds(timeline.add(worker, t, samples)),
+      onEnd: (worker) => onSeconds(timeline.end(worker)),
+    })
+    errorLog.absorb(run.errors)
+    misuse = run.misuse
+  }
+
+  const durationMs = performance.now() - t0
+  const timeSeries = timeline.toTimeSeries()
+  const thresholds = evaluateThresholds(lt.thresholds, registry.series(), durationMs / 1000, metricInfo, timeSeries.series)
+  const result: LoadTestResult = {
+    schemaVersion: SCHEMA_VERSION,
+    name,
+    ...(location === undefined ? {} : { location }),
+    startedAt: startedAt.toISOString(),
+    durationMs,
+    status: misuse === undefined && abortedBy === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
+    scenarios: lt.scenarios.map((s) => ({ name: s.key, executor: s.executor, scenario: s.scenario.name })),
+    metrics: registry.toResults(),
+    timeSeries,
+    thresholds,
+    errors: errorLog.toResults(),
+    ...(abortedBy === undefined ? {} : { abortedBy }),
+  }
+  return { result, misuse }
+}
+
+/**
+ * Runs every scenario of `lt` in this thread from `t0` (a `performance.now()`
+ * time) until all have ended, recording into `registry` and closing each
+ * second with `onSecond`, the last one partial. Returns the first misuse.
+ */
+export async function runHere(
+  lt: ResolvedLoadTest,
+  registry: MetricsRegistry,
+  errorLog: ErrorLog,
+  abort: AbortSignal,
+  t0: number,
+  onSecond: (t: number, samples: IntervalSample[]) => void,
+): Promise<ChaperonError | undefined> {
   const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs, authorization: lt.http.authorization, insecure: lt.http.insecure })
   const vus = registry.gauge('vus', {})
   setGauge(registry.gauge('vus_max', {}), lt.vusMax)
   let active = 0
   let misuse: ChaperonError | undefined
-  const abort = new AbortController()
   const deps: ScenarioDeps = {
     context(s, signal, inflight) {
       const nested = new Map<string, ScenarioMetrics>()
@@ -48,6 +134,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
         wsHeaders: client.defaultHeaders,
         insecure: lt.http.insecure,
         logLevel: s.logLevel,
+        vuOffset: s.vuOffset,
         interruptible: s.executor === 'ramping-vus',
         metricsFor(scenario) {
           let m = nested.get(scenario)
@@ -63,38 +150,40 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
       active += delta
       setGauge(vus, active)
     },
-    abort: abort.signal,
+    abort,
   }
 
-  const startedAt = new Date()
-  const t0 = performance.now()
-  let abortedBy: LoadTestResult['abortedBy']
-  const stopWatching = watchAbortOnFail(lt.thresholds, registry, t0, (hit) => {
-    abortedBy = hit
-    abort.abort(new ThresholdAbort(hit))
-  })
+  const ticker = startTicker(t0, (t) => onSecond(t, registry.tick(t)))
   try {
     await Promise.all(
       lt.scenarios.map((s) => (s.arrival !== undefined ? runArrivalRate(s, s.arrival, deps) : s.ramp !== undefined ? runRampingVus(s, s.ramp, deps) : runFixedVus(s, deps))),
     )
   } finally {
-    stopWatching()
+    const last = ticker.stop()
     await client.close()
+    onSecond(last, registry.tick(last))
   }
-  const durationMs = performance.now() - t0
-  const thresholds = evaluateThresholds(lt.thresholds, registry.series(), durationMs / 1000, metricInfo)
-  const result: LoadTestResult = {
-    schemaVersion: SCHEMA_VERSION,
-    name,
-    ...(location === undefined ? {} : { location }),
-    startedAt: startedAt.toISOString(),
-    durationMs,
-    status: misuse === undefined && abortedBy === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
-    scenarios: lt.scenarios.map((s) => ({ name: s.key, executor: s.executor, scenario: s.scenario.name })),
-    metrics: registry.toResults(),
-    thresholds,
-    errors: errorLog.toResults(),
-    ...(abortedBy === undefined ? {} : { abortedBy }),
+  return misuse
+}
+
+/** The progress line's numbers after one more second. */
+function snapshot(samples: readonly IntervalSample[], registry: MetricsRegistry, elapsedMs: number, totalMs: number): ProgressSnapshot {
+  let requests = 0
+  const durations: string[] = []
+  for (const s of samples) {
+    if (s.metric === 'http_reqs' && s.type === 'counter') requests += s.point.value
+    else if (s.metric === 'http_req_duration' && s.type === 'trend') durations.push(s.point.histogram)
   }
-  return { result, misuse }
+  let p95Ms: number | null = null
+  if (durations.length > 0) {
+    const [first, ...rest] = durations.map(decodeHistogram)
+    for (const h of rest) first!.add(h)
+    p95Ms = toMillis(percentile(first!, 95))
+  }
+  const all = [...registry.series()]
+  const count = (metric: string): number => {
+    const a = aggregate(all, metric)
+    return a?.type === 'counter' ? a.value : a?.type === 'rate' ? a.passes : a?.type === 'gauge' ? a.value : 0
+  }
+  return { elapsedMs, totalMs, vus: count('vus'), rps: requests, p95Ms, errors: count('http_req_failed') + count('errors'), dropped: count('dropped_iterations') }
 }

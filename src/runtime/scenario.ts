@@ -1,6 +1,7 @@
 import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { ChaperonError } from '../core/errors.ts'
 import { expectKnownKeys, expectObject, invalid, isPlainObject } from '../core/validate.ts'
+import { callerFile } from './callsite.ts'
 import type { Session } from './session.ts'
 
 /** One step of a scenario's lifecycle, run by one session. */
@@ -30,6 +31,8 @@ export interface Scenario {
   readonly run: ScenarioFn
   readonly teardown: ScenarioFn | undefined
   readonly config: Readonly<Record<string, unknown>>
+  /** The module that made it, which a worker thread imports to find it (docs/workers.md); undefined when unknown. */
+  readonly file: string | undefined
 }
 
 const KEYS = ['name', 'init', 'run', 'teardown', 'config'] as const
@@ -74,7 +77,8 @@ export function scenario(nameOrDefinition: string | ScenarioDefinition, run?: Sc
 }
 
 function make(d: ScenarioDefinition): Scenario {
-  return Object.freeze({ [SCENARIO]: true as const, name: d.name, init: d.init, run: d.run, teardown: d.teardown, config: deepFreeze(d.config ?? {}) })
+  const file = callerFile(new Error().stack)
+  return Object.freeze({ [SCENARIO]: true as const, name: d.name, init: d.init, run: d.run, teardown: d.teardown, config: deepFreeze(d.config ?? {}), file })
 }
 
 /** True for values made by `scenario()` or `sequence()`. */

@@ -172,7 +172,7 @@ export class VirtualUser {
   constructor(ctx: ScenarioContext, scenario: Scenario, vu: number) {
     this.#ctx = ctx
     this.#scenario = scenario
-    this.#vu = vu
+    this.#vu = (ctx.vuOffset ?? 0) + vu
   }
 
   /**

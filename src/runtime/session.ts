@@ -35,6 +35,8 @@ export interface ScenarioContext {
   /** `http.insecure`, for `wss://` handshakes. */
   readonly insecure: boolean
   readonly logLevel: LogLevel
+  /** Added to the VU numbers the executor gives, so VUs of several worker threads are numbered apart. */
+  readonly vuOffset?: number
   /** True under `ramping-vus`, whose VUs can be cut off one by one: their requests then stop waiting at once. */
   readonly interruptible: boolean
   /** Metrics tagged with another scenario's name, for scenarios run nested with `s.run()`. */

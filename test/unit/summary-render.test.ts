@@ -17,6 +17,7 @@ function result(overrides: Partial<LoadTestResult> = {}): LoadTestResult {
     status: 'passed',
     scenarios: [{ name: 'browse', executor: 'fixed-vus', scenario: 'browse' }],
     metrics: [],
+    timeSeries: { intervalMs: 1000, series: [] },
     thresholds: [],
     errors: [],
     ...overrides,

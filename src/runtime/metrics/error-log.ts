@@ -25,6 +25,16 @@ export class ErrorLog {
     entry.count++
   }
 
+  /** Adds the errors another log kept (a worker thread's), counts and all. */
+  absorb(entries: readonly ScenarioErrorResult[]): void {
+    for (const e of entries) {
+      const key = `${e.scenario}\0${e.action}\0${e.code}\0${e.message}`
+      const entry = this.#entries.get(key)
+      if (entry === undefined) this.#entries.set(key, { ...e })
+      else entry.count += e.count
+    }
+  }
+
   toResults(): ScenarioErrorResult[] {
     return [...this.#entries.values()]
   }

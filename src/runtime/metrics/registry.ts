@@ -1,22 +1,31 @@
-import { createHistogram, summarize } from '../../core/histogram.ts'
+import { createHistogram, decodeHistogram, type Histogram, recordableMicros, summarize } from '../../core/histogram.ts'
 import type { MetricType, SeriesResult, Tags } from '../../core/result.ts'
 import type { Series } from '../../core/series.ts'
+import { type IntervalSample, seriesKey, trendPoint } from '../../core/timeline.ts'
 
-type TrendSeries = Extract<Series, { type: 'trend' }>
+/** A trend being recorded: its total histogram, and the one of the current second. */
+export type TrendSeries = Extract<Series, { type: 'trend' }> & { readonly interval: Histogram }
 type CounterSeries = Extract<Series, { type: 'counter' }>
 type RateSeries = Extract<Series, { type: 'rate' }>
-type GaugeSeries = Extract<Series, { type: 'gauge' }>
+/** A gauge being recorded, with its range within the current second. */
+export type GaugeSeries = Extract<Series, { type: 'gauge' }> & { intervalMin: number; intervalMax: number }
 
 /**
  * Holds one series per metric and tag set for one load test. Callers keep the
  * series objects they record into, so the hot path is a field update, not a lookup.
+ *
+ * Every second, `tick()` turns what was recorded since the last tick into the
+ * points of the time series: the interval histogram of each trend, the growth
+ * of each counter and rate, the value and range of each gauge.
  */
 export class MetricsRegistry {
   readonly #series = new Map<string, Series>()
+  /** Counter values and rate counts at the last tick, so a tick emits only the growth. */
+  readonly #ticked = new Map<Series, [number, number]>()
 
   /** The trend series for `metric` and `tags`, created on first use. Values are microseconds. */
   trend(metric: string, tags: Tags): TrendSeries {
-    return this.#get(metric, 'trend', tags, () => ({ metric, type: 'trend', tags, histogram: createHistogram() }))
+    return this.#get(metric, 'trend', tags, () => ({ metric, type: 'trend', tags, histogram: createHistogram(), interval: createHistogram() }))
   }
 
   counter(metric: string, tags: Tags): CounterSeries {
@@ -35,7 +44,82 @@ export class MetricsRegistry {
       value: 0,
       min: Number.POSITIVE_INFINITY,
       max: Number.NEGATIVE_INFINITY,
+      intervalMin: Number.POSITIVE_INFINITY,
+      intervalMax: Number.NEGATIVE_INFINITY,
     }))
+  }
+
+  /**
+   * Closes second `t`: returns one sample per series that changed in it (every
+   * gauge once set) and starts the next second.
+   */
+  tick(t: number): IntervalSample[] {
+    const out: IntervalSample[] = []
+    for (const s of this.#series.values()) {
+      const { metric, tags } = s
+      switch (s.type) {
+        case 'trend': {
+          const { interval } = s as TrendSeries
+          if (interval.totalCount === 0) break
+          out.push({ metric, type: 'trend', tags, point: trendPoint(t, interval) })
+          interval.reset()
+          break
+        }
+        case 'counter': {
+          const last = this.#ticked.get(s) ?? [0, 0]
+          if (s.value === last[0]) break
+          out.push({ metric, type: 'counter', tags, point: { t, value: s.value - last[0] } })
+          this.#ticked.set(s, [s.value, 0])
+          break
+        }
+        case 'rate': {
+          const last = this.#ticked.get(s) ?? [0, 0]
+          if (s.total === last[1]) break
+          out.push({ metric, type: 'rate', tags, point: { t, passes: s.passes - last[0], total: s.total - last[1] } })
+          this.#ticked.set(s, [s.passes, s.total])
+          break
+        }
+        case 'gauge': {
+          const g = s as GaugeSeries
+          if (g.min > g.max) break
+          // A second without changes still has the gauge's value.
+          const min = g.intervalMin <= g.intervalMax ? g.intervalMin : g.value
+          const max = g.intervalMin <= g.intervalMax ? g.intervalMax : g.value
+          out.push({ metric, type: 'gauge', tags, point: { t, value: g.value, min, max } })
+          g.intervalMin = Number.POSITIVE_INFINITY
+          g.intervalMax = Number.NEGATIVE_INFINITY
+          break
+        }
+      }
+    }
+    return out
+  }
+
+  /** Adds samples recorded elsewhere (a worker thread's, merged per second) to the totals. */
+  absorb(samples: readonly IntervalSample[]): void {
+    for (const sample of samples) {
+      switch (sample.type) {
+        case 'trend':
+          this.trend(sample.metric, sample.tags).histogram.add(decodeHistogram(sample.point.histogram))
+          break
+        case 'counter':
+          this.counter(sample.metric, sample.tags).value += sample.point.value
+          break
+        case 'rate': {
+          const s = this.rate(sample.metric, sample.tags)
+          s.passes += sample.point.passes
+          s.total += sample.point.total
+          break
+        }
+        case 'gauge': {
+          const s = this.gauge(sample.metric, sample.tags)
+          s.value = sample.point.value
+          s.min = Math.min(s.min, sample.point.min)
+          s.max = Math.max(s.max, sample.point.max)
+          break
+        }
+      }
+    }
   }
 
   /** Every series recorded so far. */
@@ -78,12 +162,6 @@ export class MetricsRegistry {
   }
 }
 
-/** `metric{a:1,b:2}` with tags sorted, the identity of a series. */
-function seriesKey(metric: string, tags: Tags): string {
-  const keys = Object.keys(tags).sort()
-  return keys.length === 0 ? metric : `${metric}{${keys.map((k) => `${k}:${tags[k]}`).join(',')}}`
-}
-
 /** Tags with keys sorted and undefined values dropped, so equal tag sets serialise equally. */
 export function normalizeTags(tags: Record<string, string | undefined>): Tags {
   const out: Record<string, string> = {}
@@ -98,4 +176,13 @@ export function setGauge(series: GaugeSeries, value: number): void {
   series.value = value
   if (value < series.min) series.min = value
   if (value > series.max) series.max = value
+  if (value < series.intervalMin) series.intervalMin = value
+  if (value > series.intervalMax) series.intervalMax = value
+}
+
+/** Records a sample in microseconds, rounded and clamped to the trackable range, in the total and in the current second. */
+export function recordTrend(series: TrendSeries, micros: number): void {
+  const v = recordableMicros(micros)
+  series.histogram.recordValue(v)
+  series.interval.recordValue(v)
 }

@@ -1,7 +1,6 @@
 import type { MetricType, Tags } from '../../core/result.ts'
-import { recordMicros } from '../../core/histogram.ts'
 import type { ErrorLog } from './error-log.ts'
-import { type MetricsRegistry, normalizeTags, setGauge } from './registry.ts'
+import { type MetricsRegistry, normalizeTags, recordTrend, setGauge } from './registry.ts'
 
 /** The series one HTTP request outcome records into, found once per tag set. */
 export interface HttpSeries {
@@ -58,11 +57,11 @@ export class ScenarioMetrics {
   recordHttp(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean, durationUs: number, waitingUs: number, bytesSent: number, bytesReceived: number, lagUs?: number): void {
     const s = this.#httpSeries(req, status, errorCode, failed)
     // Arrival-rate iterations that started late: the request's latency counted from when it should have been sent.
-    if (lagUs !== undefined) recordMicros((s.corrected ??= this.registry.trend('http_req_latency_corrected', s.tags)).histogram, durationUs + lagUs)
+    if (lagUs !== undefined) recordTrend((s.corrected ??= this.registry.trend('http_req_latency_corrected', s.tags)), durationUs + lagUs)
     s.reqs.value++
-    recordMicros(s.duration.histogram, durationUs)
-    recordMicros(s.waiting.histogram, waitingUs)
-    recordMicros(s.receiving.histogram, durationUs - waitingUs)
+    recordTrend(s.duration, durationUs)
+    recordTrend(s.waiting, waitingUs)
+    recordTrend(s.receiving, durationUs - waitingUs)
     s.failed.total++
     if (failed) s.failed.passes++
     s.sent.value += bytesSent
@@ -104,7 +103,7 @@ export class ScenarioMetrics {
       s = this.registry.trend('call_duration', normalizeTags({ ...this.tags, name }))
       this.#calls.set(name, s)
     }
-    recordMicros(s.histogram, durationUs)
+    recordTrend(s, durationUs)
   }
 
   /** Counts a session ended by `s.abort()`. */
@@ -125,7 +124,7 @@ export class ScenarioMetrics {
     }
     switch (s.type) {
       case 'trend':
-        recordMicros(s.histogram, value * 1000)
+        recordTrend(s, value * 1000)
         break
       case 'counter':
         s.value += value
@@ -142,8 +141,8 @@ export class ScenarioMetrics {
 
   recordIteration(durationUs: number, correctedUs?: number): void {
     this.iterations.value++
-    recordMicros(this.iterationDuration.histogram, durationUs)
-    if (correctedUs !== undefined) recordMicros((this.#iterationCorrected ??= this.registry.trend('iteration_latency_corrected', this.tags)).histogram, correctedUs)
+    recordTrend(this.iterationDuration, durationUs)
+    if (correctedUs !== undefined) recordTrend((this.#iterationCorrected ??= this.registry.trend('iteration_latency_corrected', this.tags)), correctedUs)
   }
 
   /** Counts an arrival-rate iteration that could not start: no VU was free and `maxVUs` were all busy. */

@@ -1,6 +1,5 @@
-import { recordMicros } from '../../core/histogram.ts'
 import type { MetricsRegistry } from '../metrics/registry.ts'
-import { normalizeTags } from '../metrics/registry.ts'
+import { normalizeTags, recordTrend } from '../metrics/registry.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 
 type Trend = ReturnType<MetricsRegistry['trend']>
@@ -28,7 +27,7 @@ export class WsSeries {
 
   /** A handshake that completed: `ws_connecting` and `ws_sessions`. */
   opened(handshakeUs: number): void {
-    recordMicros((this.#connecting ??= this.#registry.trend('ws_connecting', this.#tags)).histogram, handshakeUs)
+    recordTrend((this.#connecting ??= this.#registry.trend('ws_connecting', this.#tags)), handshakeUs)
     ;(this.#sessions ??= this.#registry.counter('ws_sessions', this.#tags)).value++
   }
 
@@ -42,12 +41,12 @@ export class WsSeries {
 
   /** A `recv`/`awaitRecv` that got its message, waited `us` for it. */
   recvDone(us: number): void {
-    recordMicros((this.#recvDuration ??= this.#registry.trend('ws_recv_duration', this.#tags)).histogram, us)
+    recordTrend((this.#recvDuration ??= this.#registry.trend('ws_recv_duration', this.#tags)), us)
   }
 
   /** A connection that had opened has closed, `us` after its connect started. */
   closed(us: number): void {
-    recordMicros((this.#sessionDuration ??= this.#registry.trend('ws_session_duration', this.#tags)).histogram, us)
+    recordTrend((this.#sessionDuration ??= this.#registry.trend('ws_session_duration', this.#tags)), us)
   }
 }
 
