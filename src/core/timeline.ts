@@ -104,7 +104,6 @@ export class TimelineBuilder {
   readonly #pending = new Map<number, IntervalSample[][]>()
   /** The last second each source has reported; -1 before its first. */
   readonly #reported: number[]
-  #finalUpTo = -1
 
   constructor(sources: number) {
     this.#reported = new Array<number>(sources).fill(-1)
@@ -143,7 +142,6 @@ export class TimelineBuilder {
       const samples = parts.length === 1 ? parts[0]! : mergeSamples(parts.flat())
       for (const sample of samples) this.#append(sample)
       out.push({ t, samples })
-      this.#finalUpTo = t
     }
     return out
   }
@@ -153,11 +151,6 @@ export class TimelineBuilder {
     let s = this.#series.get(key)
     if (s === undefined) this.#series.set(key, (s = { metric: sample.metric, type: sample.type, tags: sample.tags, points: [] } as SeriesTimeline))
     ;(s.points as IntervalSample['point'][]).push(sample.point)
-  }
-
-  /** The last second that is final, or -1. */
-  get finalUpTo(): number {
-    return this.#finalUpTo
   }
 }
 

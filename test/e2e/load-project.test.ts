@@ -60,3 +60,19 @@ describe('vitest run on a load project', () => {
     })
   })
 })
+
+describe('vitest run on a load project with worker threads', () => {
+  it('merges the workers, refuses a scenario from the test file, and prints progress lines in CI', async () => {
+    const run = await runFixtureProject('workers')
+    expect(run.exitCode).toBe(1)
+    const [merged, local, progress] = run.report.testResults[0]!.assertionResults
+    expect(merged).toMatchObject({ title: 'runs on two worker threads', status: 'passed' })
+    const result = merged!.meta.chaperon as LoadTestResult
+    expect(result.thresholds.map((t) => t.display)).toEqual(['count=100', 'count=25', expect.stringMatching(/^p\(95\)=[\d.]+ms over 1s, worst \d+s–\d+s$/)])
+    expect(local).toMatchObject({ title: 'cannot ship a scenario made in the test file', status: 'failed' })
+    expect(local!.failureMessages.join('\n')).toMatch(/CHAPERON_WORKER_SCENARIO.*scenario 'local' is made in the test file itself/)
+    expect(progress).toMatchObject({ title: 'shows its progress while it runs', status: 'passed' })
+    // Not a terminal (CI=true): one plain line after 10 s, from the worker threads through the main process.
+    expect(run.output).toMatch(/\[chaperon\] shows its progress while it runs 10\.\ds\/10\.5s VUs 2 \d+ req\/s p95 [\d.]+ms errors 0 dropped 0/)
+  })
+})
