@@ -1,9 +1,11 @@
 // What the benchmark drivers share: knobs from the environment, output, the
 // server process they measure against, and the arithmetic of their reports.
 import { spawn } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
 import type { Server, Socket } from 'node:net'
-import { availableParallelism, arch, cpus, platform } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism, arch, cpus, loadavg, platform } from 'node:os'
+import { delimiter, join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 
 export const benchDir = fileURLToPath(new URL('.', import.meta.url))
@@ -24,10 +26,15 @@ export function envInt(name: string, fallback: number, max: number): number {
 /** A client that outlives its run by this much is stuck; it is killed and the run counts as failed. */
 export const GRACE_MS = 60_000
 
-/** Starts `bench/<script>` in its own process and resolves once it prints `listening <port>`. */
-export function startServerProcess(script: string, scheme: 'http' | 'ws'): Promise<{ url: string; stop(): void }> {
+/**
+ * Starts `bench/<script>` in its own process and resolves once it prints
+ * `listening <port>`. `prefix` runs it under another command, such as
+ * `['taskset', '-c', '1']` to pin it to a core.
+ */
+export function startServerProcess(script: string, scheme: 'http' | 'ws', prefix: readonly string[] = []): Promise<{ url: string; stop(): void }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(benchDir, script)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const [command, ...args] = [...prefix, process.execPath, join(benchDir, script)]
+    const child = spawn(command!, args, { stdio: ['ignore', 'pipe', 'inherit'] })
     const timeout = setTimeout(() => {
       child.kill('SIGKILL')
       reject(new Error(`bench/${script} did not print "listening <port>" within 10 s`))
@@ -80,3 +87,62 @@ export const machine = {
   node: process.version,
   platform: `${platform()} ${arch()}`,
 }
+
+/** The 1-, 5- and 15-minute load averages, as `uptime` prints them: the bench shares the machine. */
+export function loadAverage(): string {
+  return loadavg()
+    .map((n) => n.toFixed(2))
+    .join(', ')
+}
+
+/** True when `command` is an executable on PATH. */
+export function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
+}
+
+/**
+ * Runs a command from the repository root to completion and resolves with its
+ * stdout; rejects with its stderr when it fails, or kills it after `timeoutMs`.
+ * `onStart` runs once the process is spawned, with the time it was started.
+ */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; timeoutMs: number; onStart?: (spawnedAt: number) => void },
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: rootDir, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    options.onStart?.(performance.now())
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
+    const killer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs)
+    child.on('error', reject)
+    child.on('close', (code, signal) => {
+      clearTimeout(killer)
+      if (code === 0) resolve(stdout)
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${signal ?? code}\n${stderr.trim()}`))
+    })
+  })
+}
+
+/** The JSON document a client process prints as its last line. */
+export function lastJsonLine<T>(stdout: string, what: string): T {
+  const last = stdout.trim().split('\n').at(-1) ?? ''
+  try {
+    return JSON.parse(last) as T
+  } catch {
+    throw new Error(`${what} printed no JSON result line:\n${stdout}`)
+  }
+}
+
+/** A number with `digits` decimals, or – when there is none. */
+export const fixed = (n: number | undefined, digits = 1): string => (n === undefined || Number.isNaN(n) ? '–' : n.toFixed(digits))

@@ -6,11 +6,10 @@
 //
 //   npm run bench:throughput [-- --json]
 //   ROUNDS=3 DURATION=10 CONNECTIONS=50   (defaults)
-import { spawn } from 'node:child_process'
-import { accessSync, constants, existsSync } from 'node:fs'
-import { delimiter, join } from 'node:path'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { LOAD_WORKER_EXEC_ARGV } from '../dist/plugin/load-project.js'
-import { asJson, benchDir, envInt, fmt, GRACE_MS, machine, median, rootDir, row, say, startServerProcess } from './common.ts'
+import { asJson, benchDir, envInt, fmt, GRACE_MS, machine, median, onPath, rootDir, row, runCommand, say, startServerProcess } from './common.ts'
 
 interface Measurement {
   requests: number
@@ -31,31 +30,7 @@ const DURATION = envInt('DURATION', 10, 600)
 const CONNECTIONS = envInt('CONNECTIONS', 50, 10_000)
 /** Runs a command to completion and returns its stdout; stderr is kept for the error message. */
 function capture(command: string, args: string[], env: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: rootDir, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk))
-    const killer = setTimeout(() => child.kill('SIGKILL'), DURATION * 1000 + GRACE_MS)
-    child.on('error', reject)
-    child.on('close', (code, signal) => {
-      clearTimeout(killer)
-      if (code === 0) resolve(stdout)
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${signal ?? code}\n${stderr.trim()}`))
-    })
-  })
-}
-
-function onPath(command: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
-    try {
-      accessSync(join(dir, command), constants.X_OK)
-      return true
-    } catch {
-      return false
-    }
-  })
+  return runCommand(command, args, { env, timeoutMs: DURATION * 1000 + GRACE_MS })
 }
 
 const autocannon: Tool = {

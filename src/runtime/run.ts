@@ -51,7 +51,6 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   const totalMs = Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs))
   let abortedBy: LoadTestResult['abortedBy']
   let t0 = performance.now()
-  const startedAt = new Date()
 
   const onSeconds = (seconds: Array<{ t: number; samples: IntervalSample[] }>): void => {
     for (const { samples } of seconds) {
@@ -72,8 +71,8 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     onSeconds(timeline.end(0))
   } else {
     const run = await runOnWorkers(lt, location?.file, abort.signal, {
-      onStart(startAt) {
-        t0 = startAt
+      onStart(start) {
+        t0 = start
       },
       onSecond: (worker, t, samples) => onSeconds(timeline.add(worker, t, samples)),
       onEnd: (worker) => onSeconds(timeline.end(worker)),
@@ -89,7 +88,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     schemaVersion: SCHEMA_VERSION,
     name,
     ...(location === undefined ? {} : { location }),
-    startedAt: startedAt.toISOString(),
+    startedAt: new Date(performance.timeOrigin + t0).toISOString(),
     durationMs,
     status: misuse === undefined && abortedBy === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
     scenarios: lt.scenarios.map((s) => ({ name: s.key, executor: s.executor, scenario: s.scenario.name })),

@@ -13,6 +13,10 @@
  *   POST /cart                  JSON body → 201 {ok: true, items: n}; n counts the items in
  *                               the cart named by the `cart` cookie (set on the first call)
  *   GET  /delay?ms=N            200 after N ms; ?min=A&max=B waits uniformly in [A, B] (≤ 60 s)
+ *   POST /stall?ms=N            blocks the server's event loop with a busy wait for N ms
+ *                               (default 1000, ≤ 10 000), then 200 text `stalled N ms`: every
+ *                               other request and connection waits meanwhile, as in a long GC
+ *                               pause or a synchronous hot loop (bench/coordinated-omission.ts)
  *   ANY  /status/:code          that status, body `?body=` or the reason phrase; codes
  *                               outside 200–599 are clamped into that range
  *   GET  /bytes/:n              n bytes of application/octet-stream (n ≤ 50 MiB)
@@ -52,6 +56,7 @@
 import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
 import { gunzipSync } from 'node:zlib'
 import { createWsRoutes, type WsRoutes } from './ws-routes.ts'
 
@@ -73,6 +78,7 @@ export interface TargetServer {
 }
 
 const MAX_DELAY_MS = 60_000
+const MAX_STALL_MS = 10_000
 const MAX_BYTES = 50 * 1024 * 1024
 const MAX_JSON_ITEMS = 100_000
 const MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -152,6 +158,16 @@ function delay(res: ServerResponse, query: URLSearchParams): void {
   // A client that gives up must not leave a timer holding the process open.
   const timer = setTimeout(() => send(res, 200, `waited ${Math.round(ms)} ms`), ms)
   res.on('close', () => clearTimeout(timer))
+}
+
+/** Busy-waits, so that the whole server stops, not only this request. */
+function stall(res: ServerResponse, query: URLSearchParams): void {
+  const ms = intParam(query, 'ms', 1000, MAX_STALL_MS)
+  const until = performance.now() + ms
+  while (performance.now() < until) {
+    // Spinning on purpose: no timer, no I/O, nothing else runs until the time is up.
+  }
+  send(res, 200, `stalled ${ms} ms`)
 }
 
 function status(res: ServerResponse, rawCode: string, query: URLSearchParams): void {
@@ -310,6 +326,8 @@ function createHandler(ws: WsRoutes): Handler {
     if (path === '/hang') return
     if (first === 'status' && second !== undefined && extra === undefined) return status(res, second, query)
     if (path === '/cart') return req.method === 'POST' ? cart(req, res) : methodNotAllowed(res, 'POST')
+    // POST, not GET: it stops the whole server, which no prefetch or crawler should do by accident.
+    if (path === '/stall') return req.method === 'POST' ? stall(res, query) : methodNotAllowed(res, 'POST')
     if (first === 'broadcast' && second !== undefined && second !== '' && extra === undefined) {
       return req.method === 'POST' ? broadcast(req, res, second, ws) : methodNotAllowed(res, 'POST')
     }

@@ -1,5 +1,6 @@
 import { connect } from 'node:net'
 import { once } from 'node:events'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTargetServer } from '../../fixtures/servers/http.ts'
 import type { TargetServer } from '../../fixtures/servers/http.ts'
@@ -126,6 +127,29 @@ describe('target server', () => {
     const res = await get('/cookies', { headers: { cookie: 'flavour=oat%20meal; size=2' } })
     expect(await res.json()).toEqual({ cookies: { flavour: 'oat meal', size: '2' } })
     expect((await get('/set-cookie?name=bad%20name')).status).toBe(400)
+  })
+
+  it('stalls its whole event loop on POST /stall, not only the request', async () => {
+    // The server runs in this process, so its busy wait shows up as this process's event-loop delay.
+    const loop = monitorEventLoopDelay({ resolution: 10 })
+    loop.enable()
+    // It measures from its previous sample, so it needs one before the stall and one after.
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    const started = performance.now()
+    const res = await get('/stall?ms=300', { method: 'POST' })
+    const elapsed = performance.now() - started
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    loop.disable()
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('stalled 300 ms')
+    expect(elapsed).toBeGreaterThanOrEqual(295)
+    expect(loop.max / 1e6).toBeGreaterThanOrEqual(250)
+
+    expect((await get('/stall?ms=10001', { method: 'POST' })).status).toBe(400)
+    expect((await get('/stall?ms=-1', { method: 'POST' })).status).toBe(400)
+    const get405 = await get('/stall?ms=0')
+    expect(get405.status).toBe(405)
+    expect(get405.headers.get('allow')).toBe('POST')
   })
 
   it('resets the connection on /reset', async () => {
