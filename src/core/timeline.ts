@@ -1,4 +1,4 @@
-import { createHistogram, decodeHistogram, encodeHistogram, type Histogram, minValue, percentile, toMillis } from './histogram.ts'
+import { createHistogram, decodeHistogram, encodeHistogram, type Histogram, quickSummary, toMillis } from './histogram.ts'
 import type { Tags } from './result.ts'
 
 /** The length of one time-series interval. */
@@ -74,19 +74,9 @@ export function seriesKey(metric: string, tags: Tags): string {
 
 /** The point of second `t` for an interval histogram with samples. */
 export function trendPoint(t: number, h: Histogram): TrendPoint {
-  const at = (p: number) => toMillis(percentile(h, p))
-  return {
-    t,
-    count: h.totalCount,
-    min: toMillis(minValue(h)),
-    mean: toMillis(h.mean),
-    p50: at(50),
-    p90: at(90),
-    p95: at(95),
-    p99: at(99),
-    max: toMillis(h.maxValue),
-    histogram: encodeHistogram(h),
-  }
+  const { count, min, mean, max, at } = quickSummary(h, [50, 90, 95, 99])
+  const [p50, p90, p95, p99] = at.map(toMillis) as [number, number, number, number]
+  return { t, count, min: toMillis(min), mean: toMillis(mean), p50, p90, p95, p99, max: toMillis(max), histogram: encodeHistogram(h) }
 }
 
 /** Gauges that count something per process, so the workers' values add up. */

@@ -67,7 +67,9 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
 
   let misuse: ChaperonError | undefined
   if (lt.workers === 1) {
-    misuse = await runHere(lt, registry, errorLog, abort.signal, t0, (t, samples) => onSeconds(timeline.add(0, t, samples)))
+    const client = await openClient(lt)
+    t0 = performance.now()
+    misuse = await runHere(lt, client, registry, errorLog, abort.signal, t0, (t, samples) => onSeconds(timeline.add(0, t, samples)))
     onSeconds(timeline.end(0))
   } else {
     const run = await runOnWorkers(lt, location?.file, abort.signal, {
@@ -102,19 +104,32 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
 }
 
 /**
+ * The HTTP client of a run. Arrival-rate scenarios start many iterations in
+ * their first second, so up to their `preAllocatedVUs` connections to
+ * `baseUrl` are opened before the run starts.
+ */
+export async function openClient(lt: ResolvedLoadTest): Promise<HttpClient> {
+  const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs, authorization: lt.http.authorization, insecure: lt.http.insecure })
+  const preAllocated = lt.scenarios.reduce((n, s) => n + (s.arrival?.preAllocatedVUs ?? 0), 0)
+  if (lt.baseUrl !== undefined && preAllocated > 0) await client.warm(lt.baseUrl.origin, Math.min(preAllocated, lt.http.connections))
+  return client
+}
+
+/**
  * Runs every scenario of `lt` in this thread from `t0` (a `performance.now()`
- * time) until all have ended, recording into `registry` and closing each
- * second with `onSecond`, the last one partial. Returns the first misuse.
+ * time) until all have ended, sending through `client` (closed at the end),
+ * recording into `registry` and closing each second with `onSecond`, the last
+ * one partial. Returns the first misuse.
  */
 export async function runHere(
   lt: ResolvedLoadTest,
+  client: HttpClient,
   registry: MetricsRegistry,
   errorLog: ErrorLog,
   abort: AbortSignal,
   t0: number,
   onSecond: (t: number, samples: IntervalSample[]) => void,
 ): Promise<ChaperonError | undefined> {
-  const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs, authorization: lt.http.authorization, insecure: lt.http.insecure })
   const vus = registry.gauge('vus', {})
   setGauge(registry.gauge('vus_max', {}), lt.vusMax)
   let active = 0

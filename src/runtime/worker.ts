@@ -9,7 +9,7 @@ import { realClock } from './executors/clock.ts'
 import { ErrorLog } from './metrics/error-log.ts'
 import { MetricsRegistry } from './metrics/registry.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
-import { runHere } from './run.ts'
+import { openClient, runHere } from './run.ts'
 import { isScenario, type Scenario } from './scenario.ts'
 import type { FromWorker, ScenarioRef, ShippedError, ToWorker, WorkerData } from './workers.ts'
 
@@ -34,6 +34,7 @@ try {
   process.exit(1)
 }
 
+const client = await openClient(lt)
 const abort = new AbortController()
 port.on('message', (m: ToWorker) => {
   if (m.type === 'start') void run(m.startAt)
@@ -45,7 +46,7 @@ async function run(startAt: number): Promise<void> {
   const t0 = startAt - performance.timeOrigin
   await realClock.sleep(t0 - performance.now(), abort.signal)
   const errorLog = new ErrorLog()
-  const misuse = await runHere(lt, new MetricsRegistry(), errorLog, abort.signal, t0, (t, samples) => send({ type: 'second', t, samples }))
+  const misuse = await runHere(lt, client, new MetricsRegistry(), errorLog, abort.signal, t0, (t, samples) => send({ type: 'second', t, samples }))
   send({ type: 'done', errors: errorLog.toResults(), ...(misuse === undefined ? {} : { misuse: shipError(misuse) }) })
   port.close()
 }

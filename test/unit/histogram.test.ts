@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createHistogram, decodeHistogram, encodeHistogram, HIGHEST_TRACKABLE_US, percentile, recordMicros, summarize } from '../../src/core/histogram.ts'
+import { createHistogram, decodeHistogram, encodeHistogram, HIGHEST_TRACKABLE_US, minValue, percentile, quickSummary, recordMicros, summarize } from '../../src/core/histogram.ts'
 import { aggregate, seriesFromResult, type Series } from '../../src/core/series.ts'
 
 describe('histograms', () => {
@@ -75,5 +75,28 @@ describe('histograms', () => {
     expect(aggregate(series, 'http_reqs', { status: '200' })).toEqual({ type: 'counter', value: 10 })
     expect(aggregate(series, 'http_req_failed')).toEqual({ type: 'rate', passes: 4, total: 8 })
     expect(aggregate(series, 'http_reqs', { name: 'c' })).toBeUndefined()
+  })
+
+  it('summarises in one pass exactly as the per-percentile calls do', () => {
+    const shapes = [
+      (i: number) => 200 + ((i * 7919) % 3000), // spread over ms
+      (i: number) => (i % 100 === 0 ? 1_500_000 : 900 + (i % 13)), // a tail
+      () => 0, // all zero
+      (i: number) => i, // 0, 1, 2, …
+    ]
+    for (const shape of shapes) {
+      for (const n of [1, 2, 7, 100, 5001]) {
+        const h = createHistogram()
+        for (let i = 0; i < n; i++) recordMicros(h, shape(i))
+        const ps = [0.1, 50, 90, 95, 99, 99.9, 100]
+        const q = quickSummary(h, ps)
+        expect(q.count).toBe(n)
+        expect(q.min).toBe(minValue(h))
+        expect(q.max).toBe(h.maxValue)
+        expect(q.mean).toBeCloseTo(h.mean, 9)
+        expect(q.at).toEqual(ps.map((p) => percentile(h, p)))
+      }
+    }
+    expect(quickSummary(createHistogram(), [50])).toEqual({ count: 0, min: 0, mean: 0, max: 0, at: [0] })
   })
 })

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
-import { Pool, type Dispatcher } from 'undici'
+import type { Socket } from 'node:net'
+import { buildConnector, Pool, type Dispatcher } from 'undici'
 import { ChaperonError } from '../../core/errors.ts'
 import { VERSION } from '../../core/version.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
@@ -48,6 +49,8 @@ export interface PreparedRequest extends ResolvedRequest {
   bytesSent: number
 }
 
+const ignore = (): void => {}
+
 // Requests without options are prepared once per method and path; ids in paths make the set open-ended, hence a cap.
 const MAX_CACHED_PATHS = 1000
 const EMPTY_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHeaders
@@ -65,7 +68,9 @@ export class HttpClient {
   readonly #basePath: string
   readonly #headers: Record<string, string>
   readonly #timeoutMs: number
-  readonly #connect: Pool.Options['connect']
+  readonly #connect: buildConnector.connector
+  /** Connections opened ahead of the first request (`warm`), by origin, handed to the pool as it asks for them. */
+  readonly #spare = new Map<string, Socket[]>()
   readonly #plain = new Map<string, Map<string, PreparedRequest>>()
 
   constructor(options: HttpClientOptions) {
@@ -75,7 +80,32 @@ export class HttpClient {
     const auth = options.authorization === undefined ? undefined : { authorization: options.authorization }
     this.#headers = { 'user-agent': `chaperon/${VERSION}`, accept: '*/*', ...auth, ...lowerCaseKeys(options.headers) }
     this.#timeoutMs = options.timeoutMs
-    this.#connect = options.insecure === true ? { rejectUnauthorized: false } : undefined
+    const connect = buildConnector(options.insecure === true ? { rejectUnauthorized: false } : {})
+    this.#connect = (opts, callback) => {
+      const spare = this.#spare.get(`${opts.protocol}//${opts.host}`)?.pop()
+      if (spare === undefined) return connect(opts, callback)
+      spare.removeListener('error', ignore)
+      process.nextTick(callback, null, spare)
+    }
+  }
+
+  /**
+   * Opens up to `count` connections to `origin` now, so the first requests
+   * do not each wait for a new one. An arrival-rate executor that starts
+   * thousands of iterations in its first second would otherwise spend it
+   * connecting, fall behind its plan, and allocate VUs (and connections) up
+   * to `maxVUs`. Connections that fail are left out; the pool opens them later.
+   */
+  async warm(origin: string, count: number): Promise<void> {
+    const url = new URL(origin)
+    const opts = { host: url.host, hostname: url.hostname, protocol: url.protocol, port: url.port || (url.protocol === 'https:' ? '443' : '80'), servername: undefined, localAddress: null }
+    const sockets = await Promise.all(
+      Array.from({ length: count }, () => new Promise<Socket | undefined>((resolve) => this.#connect(opts, (error, socket) => resolve(error === null ? (socket as Socket) : undefined)))),
+    )
+    const spare = sockets.filter((socket) => socket !== undefined)
+    // A spare connection the target closes is dropped; its error must not crash the run.
+    for (const socket of spare) socket.on('error', ignore).once('close', () => this.#dropSpare(url.origin, socket))
+    this.#spare.set(url.origin, [...(this.#spare.get(url.origin) ?? []), ...spare])
   }
 
   /** The headers every request and WebSocket handshake sends: user agent, `accept`, `http.auth` and `http.headers`. */
@@ -162,6 +192,8 @@ export class HttpClient {
 
   /** Ends every connection; requests in flight fail with `UND_ERR_DESTROYED`. */
   async close(): Promise<void> {
+    for (const sockets of this.#spare.values()) for (const socket of sockets) socket.destroy()
+    this.#spare.clear()
     const pools = [...this.#pools.values()]
     this.#pools.clear()
     await Promise.all(pools.map((p) => p.destroy()))
@@ -174,6 +206,12 @@ export class HttpClient {
       this.#pools.set(origin, pool)
     }
     return pool
+  }
+
+  #dropSpare(origin: string, socket: Socket): void {
+    const sockets = this.#spare.get(origin)
+    const i = sockets?.indexOf(socket) ?? -1
+    if (i >= 0) sockets!.splice(i, 1)
   }
 }
 
