@@ -21,6 +21,10 @@ export type ChaperonErrorCode =
   | 'CHAPERON_WS_UNKNOWN_CONNECTION'
   | 'CHAPERON_WORKER_SCENARIO'
   | 'CHAPERON_WORKER_FAILED'
+  | 'CHAPERON_EXPORT_FAILED'
+  | 'CHAPERON_BASELINE'
+  | 'CHAPERON_RESULT_FILE'
+  | 'CHAPERON_CLI_USAGE'
 
 /** Base class of every error chaperon throws on purpose; match on `code`. */
 export class ChaperonError extends Error {

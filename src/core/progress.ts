@@ -1,3 +1,5 @@
+import type { IntervalSample } from './timeline.ts'
+
 /**
  * Live progress of a running load test: what the runtime (in a Vitest worker)
  * sends every second, and what the summary reporter (in the main process) draws.
@@ -24,7 +26,11 @@ export interface ProgressSnapshot {
   dropped: number
 }
 
-/** One message on the progress channel: a test's snapshot, or its end. */
+/**
+ * One message on the progress channel: a test's snapshot, one closed second
+ * of its metrics (for reporters that stream, such as InfluxDB), or its end.
+ */
 export type ProgressMessage =
   | ({ type: 'progress'; testId: string; name: string } & ProgressSnapshot)
+  | { type: 'second'; testId: string; name: string; t: number; samples: IntervalSample[] }
   | { type: 'end'; testId: string }

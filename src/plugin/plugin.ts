@@ -3,6 +3,7 @@ import type { Reporter, Vitest } from 'vitest/node'
 import { ChaperonError, didYouMean } from '../core/errors.ts'
 import type { ProgressMessage } from '../core/progress.ts'
 import { listenForProgress, progressSocketPath } from '../reporters/progress.ts'
+import { isLive } from '../reporters/live.ts'
 import { resolveSummaryReporterOptions, SummaryReporter, type SummaryReporterOptions } from '../reporters/summary-reporter.ts'
 import { PROGRESS_SOCKET_ENV } from '../core/progress.ts'
 
@@ -38,9 +39,10 @@ const configured = new WeakSet<Vitest>()
  * The Vite plugin that adds chaperon's reporters to Vitest. Put it in the root
  * config's `plugins`; list `loadProject()` in `test.projects` to run load tests.
  *
- * When a reporter shows live progress, the plugin also opens the local socket
- * that load tests in Vitest's workers send their progress to, and passes its
- * path to them in `CHAPERON_PROGRESS_SOCKET`.
+ * When a reporter is live (the summary's progress line, InfluxDB streaming),
+ * the plugin also opens the local socket that load tests in Vitest's workers
+ * send their progress and metrics to, and passes its path to them in
+ * `CHAPERON_PROGRESS_SOCKET`.
  */
 export function chaperon(options: ChaperonPluginOptions = {}): Plugin {
   const reporters = resolveReporters(options)
@@ -51,8 +53,8 @@ export function chaperon(options: ChaperonPluginOptions = {}): Plugin {
       configured.add(vitest)
       const created = reporters.map((create) => create())
       vitest.config.reporters.push(...created)
-      const listeners = created.filter((r): r is SummaryReporter => r instanceof SummaryReporter && r.options.progress)
-      if (listeners.length > 0) serveProgress(vitest, (message) => listeners.forEach((r) => r.onProgress(message)))
+      const listeners = created.filter(isLive)
+      if (listeners.length > 0) serveProgress(vitest, (message) => listeners.forEach((r) => r.onLive(message)))
     },
   }
 }

@@ -84,6 +84,7 @@ function parseMessage(line: string): ProgressMessage | undefined {
   const m = value as Record<string, unknown>
   if (typeof m['testId'] !== 'string') return undefined
   if (m['type'] === 'end') return value as ProgressMessage
+  if (m['type'] === 'second') return typeof m['name'] === 'string' && typeof m['t'] === 'number' && Array.isArray(m['samples']) ? (value as ProgressMessage) : undefined
   const numbers = ['elapsedMs', 'totalMs', 'vus', 'rps', 'errors', 'dropped'].every((key) => typeof m[key] === 'number')
   const p95 = m['p95Ms'] === null || typeof m['p95Ms'] === 'number'
   return m['type'] === 'progress' && typeof m['name'] === 'string' && numbers && p95 ? (value as ProgressMessage) : undefined

@@ -2,6 +2,7 @@ import type { Reporter, TestCase, Vitest } from 'vitest/node'
 import type { ProgressMessage } from '../core/progress.ts'
 import { expectBoolean, expectKnownKeys, expectObject } from '../core/validate.ts'
 import { createPalette, useColors } from './colors.ts'
+import type { LiveReporter } from './live.ts'
 import { createProgressDisplay, type ProgressDisplay } from './progress-render.ts'
 import { renderSummary } from './summary-render.ts'
 
@@ -31,9 +32,9 @@ export function resolveSummaryReporterOptions(options: unknown = {}): Readonly<R
  * Prints each load test's summary (per scenario and name, then thresholds) as
  * soon as the test ends, through Vitest's logger so it does not break Vitest's
  * own output. While load tests run, it shows their live progress, which the
- * chaperon plugin passes to {@link SummaryReporter.onProgress}.
+ * chaperon plugin passes to {@link SummaryReporter.onLive}.
  */
-export class SummaryReporter implements Reporter {
+export class SummaryReporter implements Reporter, LiveReporter {
   /** The resolved options. */
   readonly options: Readonly<Required<SummaryReporterOptions>>
   #vitest: Vitest | undefined
@@ -52,10 +53,15 @@ export class SummaryReporter implements Reporter {
     vitest.onClose(() => progress.close())
   }
 
-  /** Shows one message of the progress channel; ignored when `progress` is off. */
-  onProgress(message: ProgressMessage): void {
+  /** Whether it shows progress, and so needs the live channel. */
+  get live(): boolean {
+    return this.options.progress
+  }
+
+  /** Shows one message of the live channel; ignored when `progress` is off. */
+  onLive(message: ProgressMessage): void {
     if (message.type === 'end') this.#progress?.end(message.testId)
-    else this.#progress?.update(message)
+    else if (message.type === 'progress') this.#progress?.update(message)
   }
 
   onTestCaseResult(testCase: TestCase): void {

@@ -67,7 +67,7 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
       const progress = openProgress(context.task.id, name)
       let run: LoadTestRun
       try {
-        run = await runLoadTest(name, resolved, location, { progress: (snapshot) => progress?.update(snapshot) })
+        run = await runLoadTest(name, resolved, location, { progress: (snapshot) => progress?.update(snapshot), second: (t, samples) => progress?.second(t, samples) })
       } finally {
         await progress?.end()
       }

@@ -1,10 +1,13 @@
 import { createConnection, type Socket } from 'node:net'
 import { PROGRESS_SOCKET_ENV, type ProgressMessage, type ProgressSnapshot } from '../core/progress.ts'
+import type { IntervalSample } from '../core/timeline.ts'
 
 /** Where one running load test sends its live progress. */
 export interface ProgressSink {
   /** Sends the test's state; connects on the first call. */
   update(snapshot: ProgressSnapshot): void
+  /** Sends one closed second of the test's metrics, for reporters that stream them. */
+  second(t: number, samples: IntervalSample[]): void
   /** Tells the main process the test ended, then closes; later updates are dropped. */
   end(): Promise<void>
 }
@@ -28,16 +31,22 @@ export function openProgress(testId: string, name: string, env: NodeJS.ProcessEn
   let socket: Socket | undefined
   let ended = false
   const line = (message: ProgressMessage): string => `${JSON.stringify(message)}\n`
+  const send = (message: ProgressMessage): void => {
+    if (ended) return
+    if (socket === undefined) {
+      socket = createConnection(path)
+      // Without a listener, a failed connection would be an uncaught error.
+      socket.on('error', () => {})
+      socket.unref()
+    }
+    if (!socket.destroyed) socket.write(line(message))
+  }
   return {
     update(snapshot) {
-      if (ended) return
-      if (socket === undefined) {
-        socket = createConnection(path)
-        // Without a listener, a failed connection would be an uncaught error.
-        socket.on('error', () => {})
-        socket.unref()
-      }
-      if (!socket.destroyed) socket.write(line({ ...snapshot, type: 'progress', testId, name }))
+      send({ ...snapshot, type: 'progress', testId, name })
+    },
+    second(t, samples) {
+      send({ type: 'second', testId, name, t, samples })
     },
     end() {
       const open = socket

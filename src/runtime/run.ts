@@ -34,6 +34,8 @@ export interface LoadTestRun {
 export interface RunHooks {
   /** Called once a second with the state of the run. */
   progress?: (snapshot: ProgressSnapshot) => void
+  /** Called with each closed second of the metrics, merged over the workers. */
+  second?: (t: number, samples: IntervalSample[]) => void
 }
 
 /**
@@ -53,8 +55,9 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   let t0 = performance.now()
 
   const onSeconds = (seconds: Array<{ t: number; samples: IntervalSample[] }>): void => {
-    for (const { samples } of seconds) {
+    for (const { t, samples } of seconds) {
       if (lt.workers > 1) registry.absorb(samples)
+      hooks.second?.(t, samples)
       hooks.progress?.(snapshot(samples, registry, performance.now() - t0, totalMs))
     }
     if (seconds.length === 0 || abortedBy !== undefined) return

@@ -5,6 +5,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ProgressMessage, ProgressSnapshot } from '../../src/core/progress.ts'
+import type { IntervalSample } from '../../src/core/timeline.ts'
 import { listenForProgress, progressSocketPath, type ProgressServer } from '../../src/reporters/progress.ts'
 import { PROGRESS_SOCKET_ENV } from '../../src/core/progress.ts'
 import { openProgress } from '../../src/runtime/progress-channel.ts'
@@ -48,6 +49,19 @@ describe('progress channel', () => {
       { type: 'progress', testId: 'test-2', name: 'browse holds up', ...snapshot, p95Ms: null },
       { type: 'end', testId: 'test-2' },
     ])
+  })
+
+  it('carries the closed seconds of a test, samples and all', async () => {
+    const { env, received } = await listen()
+    const sink = openProgress('test-3', 'streams', env)!
+    const samples: IntervalSample[] = [
+      { metric: 'http_reqs', type: 'counter', tags: { name: 'GET /' }, point: { t: 0, value: 42 } },
+      { metric: 'vus', type: 'gauge', tags: {}, point: { t: 0, value: 3, min: 1, max: 3 } },
+    ]
+    sink.second(0, samples)
+    await sink.end()
+    await vi.waitFor(() => expect(received).toHaveLength(2), { timeout: 10_000 })
+    expect(received[0]).toEqual({ type: 'second', testId: 'test-3', name: 'streams', t: 0, samples })
   })
 
   it('drops lines that are not progress messages and keeps reading', async () => {
