@@ -3,6 +3,8 @@ import type { Reporter, Vitest } from 'vitest/node'
 import { ChaperonError, didYouMean } from '../core/errors.ts'
 import type { ProgressMessage } from '../core/progress.ts'
 import { listenForProgress, progressSocketPath } from '../reporters/progress.ts'
+import { CsvReporter, type CsvReporterOptions, resolveCsvReporterOptions } from '../reporters/csv-reporter.ts'
+import { JsonReporter, type JsonReporterOptions, resolveJsonReporterOptions } from '../reporters/json-reporter.ts'
 import { isLive } from '../reporters/live.ts'
 import { resolveSummaryReporterOptions, SummaryReporter, type SummaryReporterOptions } from '../reporters/summary-reporter.ts'
 import { PROGRESS_SOCKET_ENV } from '../core/progress.ts'
@@ -10,6 +12,8 @@ import { PROGRESS_SOCKET_ENV } from '../core/progress.ts'
 /** The options of each reporter chaperon ships, by name. */
 export interface ReporterOptions {
   summary: SummaryReporterOptions
+  json: JsonReporterOptions
+  csv: CsvReporterOptions
 }
 
 /** The reporters chaperon ships. */
@@ -29,6 +33,14 @@ const REPORTERS: Readonly<Record<ReporterName, (options: unknown) => () => Repor
   summary: (options) => {
     const resolved = resolveSummaryReporterOptions(options)
     return () => new SummaryReporter(resolved)
+  },
+  json: (options) => {
+    const resolved = resolveJsonReporterOptions(options)
+    return () => new JsonReporter(resolved)
+  },
+  csv: (options) => {
+    const resolved = resolveCsvReporterOptions(options)
+    return () => new CsvReporter(resolved)
   },
 }
 

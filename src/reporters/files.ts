@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname } from 'node:path'
+import type { Vitest } from 'vitest/node'
+import { ChaperonError } from '../core/errors.ts'
 import type { LoadTestResult } from '../core/result.ts'
+import { invalid } from '../core/validate.ts'
 
 /**
  * Writes `data` to `path` so that a reader never sees half a file: into a
@@ -42,4 +45,29 @@ function slug(text: string): string {
       .slice(0, 80)
       .replace(/-+$/, '') || 'test'
   )
+}
+
+/** Throws CHAPERON_INVALID_OPTION unless `value` is a non-empty path string. */
+export function expectPath(value: unknown, where: string, example: string): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) throw invalid(where, `a non-empty path such as ${example}`, value)
+  return value
+}
+
+/**
+ * Prints a reporter's failed write as a CHAPERON_EXPORT_FAILED error through
+ * Vitest's logger (stderr without one) instead of throwing, so one bad path
+ * neither stops the run nor the other reporters' files.
+ */
+export function reportWriteFailure(vitest: Pick<Vitest, 'logger'> | undefined, reporter: string, path: string, what: string, cause: unknown): void {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  const error = new ChaperonError(
+    'CHAPERON_EXPORT_FAILED',
+    `the '${reporter}' reporter could not write ${what} to ${path}: ${reason}. Check that the directory is writable, or point the '${reporter}' reporter's options elsewhere.`,
+    { cause },
+  )
+  const line = `${error.name}: ${error.message}`
+  if (vitest === undefined) process.stderr.write(`${line}\n`)
+  else vitest.logger.error(line)
+  // The results were not all written: the run must not look clean.
+  process.exitCode = 1
 }

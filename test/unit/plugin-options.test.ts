@@ -101,8 +101,15 @@ describe('chaperon()', () => {
     [{ reporters: [['summary', { progres: false }]] }, 'CHAPERON_UNKNOWN_OPTION'],
     [{ reporters: [['summary', { progress: 'no' }]] }, 'CHAPERON_INVALID_OPTION'],
     [{ reporters: [['summary', true]] }, 'CHAPERON_INVALID_OPTION'],
+    [{ reporters: [['json', { outputDri: 'out' }]] }, 'CHAPERON_UNKNOWN_OPTION'],
+    [{ reporters: [['json', { outputDir: '' }]] }, 'CHAPERON_INVALID_OPTION'],
+    [{ reporters: [['csv', { outputFile: 42 }]] }, 'CHAPERON_INVALID_OPTION'],
   ])('rejects %j with %s', (options, code) => {
     expect(codeOf(() => chaperon(options as never))).toBe(code)
+  })
+
+  it('takes every reporter by name, with or without options', () => {
+    expect(() => chaperon({ reporters: ['summary', 'json', ['csv', { outputFile: 'out/all.csv' }], ['json', { outputDir: 'results' }]] })).not.toThrow()
   })
 
   it('says what to write instead', () => {
