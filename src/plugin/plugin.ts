@@ -4,6 +4,7 @@ import { ChaperonError, didYouMean } from '../core/errors.ts'
 import type { ProgressMessage } from '../core/progress.ts'
 import { listenForProgress, progressSocketPath } from '../reporters/progress.ts'
 import { CsvReporter, type CsvReporterOptions, resolveCsvReporterOptions } from '../reporters/csv-reporter.ts'
+import { HtmlReporter, type HtmlReporterOptions, resolveHtmlReporterOptions } from '../reporters/html-reporter.ts'
 import { JsonReporter, type JsonReporterOptions, resolveJsonReporterOptions } from '../reporters/json-reporter.ts'
 import { isLive } from '../reporters/live.ts'
 import { resolveSummaryReporterOptions, SummaryReporter, type SummaryReporterOptions } from '../reporters/summary-reporter.ts'
@@ -14,6 +15,7 @@ export interface ReporterOptions {
   summary: SummaryReporterOptions
   json: JsonReporterOptions
   csv: CsvReporterOptions
+  html: HtmlReporterOptions
 }
 
 /** The reporters chaperon ships. */
@@ -41,6 +43,10 @@ const REPORTERS: Readonly<Record<ReporterName, (options: unknown) => () => Repor
   csv: (options) => {
     const resolved = resolveCsvReporterOptions(options)
     return () => new CsvReporter(resolved)
+  },
+  html: (options) => {
+    const resolved = resolveHtmlReporterOptions(options)
+    return () => new HtmlReporter(resolved)
   },
 }
 
