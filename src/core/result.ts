@@ -46,6 +46,14 @@ export interface ThresholdResult {
   actual: number | null
   /** The observed value formatted for people, e.g. `p(95)=148.21ms`. */
   display: string
+  /**
+   * Baseline budgets only (`p(95)<+10% baseline`): the baseline run's value of
+   * the same aggregation and key, in `actual`'s unit; null when it was not
+   * compared (no baseline, or a baseline without samples).
+   */
+  baseline?: number | null
+  /** Baseline budgets only: the change from `baseline` to `actual`, in percent (12.5 is +12.5 %); null when not compared or the baseline is 0. */
+  change?: number | null
 }
 
 /** A scenario as it ran. */

@@ -31,7 +31,9 @@ export interface ThresholdObject {
  * operators `< <= > >= == !=`, times in ms unless a unit (`us ms s`) follows.
  * An expression ending in `over <window>` (`'p(95)<200 over 10s'`) must hold
  * in every window of that many whole seconds, sliding by one second, rather
- * than over the whole run.
+ * than over the whole run. A value ending in `baseline` is a regression budget
+ * (`'p(95)<+10% baseline'`, `'rate<=+0.01 baseline'`): the target is the
+ * same aggregation in a baseline run, changed by that much (see `docs/thresholds.md`).
  *
  * @example
  * thresholds: {
@@ -66,6 +68,22 @@ export interface ParsedThreshold {
   readonly delayAbortEvalMs: number
   /** The window of `over <window>`, in whole seconds; unset when the whole run counts. */
   readonly windowSec?: number
+  /**
+   * Set for a baseline budget (`p(95)<+10% baseline`), whose target is the
+   * baseline run's value changed by this much; `target` is then NaN.
+   */
+  readonly budget?: BaselineBudget
+}
+
+/**
+ * The change a baseline budget allows: `+10%` is `{ relative: true, amount: 10 }`,
+ * `+20ms` is `{ relative: false, amount: 20 }`, `-0.5` is `{ relative: false, amount: -0.5 }`.
+ */
+export interface BaselineBudget {
+  /** True for a percentage of the baseline value, false for an amount added to it. */
+  readonly relative: boolean
+  /** Percent when `relative`, else in the comparison's unit (ms for times). */
+  readonly amount: number
 }
 
 const NAMED = ['avg', 'min', 'max', 'med', 'count', 'rate', 'value'] as const
@@ -116,7 +134,14 @@ export function parseThresholds(
     entries.forEach((entry, i) => {
       const where = Array.isArray(value) ? `thresholds[${JSON.stringify(key)}][${i}]` : `thresholds[${JSON.stringify(key)}]`
       const { expression, abortOnFail, delayAbortEvalMs } = readEntry(entry, where)
-      out.push({ key, metric, tags, expression, ...parseExpression(expression, metric, info), abortOnFail, delayAbortEvalMs })
+      const parsed = parseExpression(expression, metric, info)
+      if (abortOnFail && parsed.budget !== undefined) {
+        throw new ChaperonError(
+          'CHAPERON_INVALID_OPTION',
+          `${where} cannot abort on fail: "${expression}" is a baseline budget, judged once the run has ended. Drop abortOnFail, or abort on a fixed limit such as 'p(95)<500'.`,
+        )
+      }
+      out.push({ key, metric, tags, expression, ...parsed, abortOnFail, delayAbortEvalMs })
     })
   }
   return out
@@ -173,7 +198,7 @@ function readEntry(entry: unknown, where: string): { expression: string; abortOn
   return { expression: entry.threshold.trim(), abortOnFail: entry.abortOnFail === true, delayAbortEvalMs }
 }
 
-type ParsedExpression = Pick<ParsedThreshold, 'aggregation' | 'percentile' | 'op' | 'target' | 'windowSec'>
+type ParsedExpression = Pick<ParsedThreshold, 'aggregation' | 'percentile' | 'op' | 'target' | 'windowSec' | 'budget'>
 
 function parseExpression(expression: string, metric: string, info: MetricInfo): ParsedExpression {
   const fail = (why: string) =>
@@ -213,11 +238,17 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
   if (!OPERATORS.includes(opText)) throw fail(`"${opText}" is not an operator (one of ${OPERATORS.join(' ')})`)
   const op = opText as ThresholdOperator
 
-  const v = /^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*(.*)$/is.exec(valueText)
+  const budgetText = /^(.*?)\s*\bbaseline$/s.exec(valueText)?.[1]
+  if (budgetText !== undefined) {
+    if (windowSec !== undefined) throw fail('a baseline budget compares whole runs, so it takes no window; drop "over …"')
+    if (op === '==' || op === '!=') throw fail(`a baseline budget compares with one of < <= > >=, not ${op}`)
+  }
+  const v = budgetText === undefined ? /^([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*(.*)$/is.exec(valueText) : parseBudgetValue(budgetText, fail)
   if (v === null) throw fail(valueText === '' ? 'it has no value after the operator' : `"${valueText}" is not a number`)
   const unit = v[2]!
-  if (unit !== '' && UNIT_MS[unit] === undefined) {
-    throw fail(unit === '%' ? 'rates are fractions: write 0.01 for 1%' : `"${unit}" is not a unit (one of us ms s)`)
+  const relative = budgetText !== undefined && unit === '%'
+  if (unit !== '' && !relative && UNIT_MS[unit] === undefined) {
+    throw fail(unit === '%' ? 'rates are fractions: write 0.01 for 1% (or "+10% baseline" for a change against a baseline run)' : `"${unit}" is not a unit (one of us ms s)`)
   }
 
   const name = aggregation === 'p' ? 'p(N)' : aggregation
@@ -229,9 +260,30 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
     )
   }
   const timed = isTime(info, aggregation)
-  if (unit !== '' && !timed) throw fail(`units apply only to times, and ${aggText} of ${metric} is not a time; drop "${unit}"`)
-  const target = Number(v[1]) * (timed ? UNIT_MS[unit || 'ms']! : 1)
-  return { aggregation, ...(percentile === undefined ? {} : { percentile }), op, target, ...(windowSec === undefined ? {} : { windowSec }) }
+  if (unit !== '' && !relative && !timed) throw fail(`units apply only to times, and ${aggText} of ${metric} is not a time; drop "${unit}"`)
+  const value = Number(v[1]) * (timed && !relative ? UNIT_MS[unit || 'ms']! : 1)
+  const budget = budgetText === undefined ? undefined : { relative, amount: value }
+  return {
+    aggregation,
+    ...(percentile === undefined ? {} : { percentile }),
+    op,
+    target: budget === undefined ? value : NaN,
+    ...(windowSec === undefined ? {} : { windowSec }),
+    ...(budget === undefined ? {} : { budget }),
+  }
+}
+
+/**
+ * The change before `baseline`, as [text, number, unit] like the plain value's
+ * match: `+10%`, `-5 %`, `+20ms`, `+0.01`; nothing at all means no change.
+ * The sign is required, so a budget never reads as a fixed limit.
+ */
+function parseBudgetValue(text: string, fail: (why: string) => ChaperonError): RegExpExecArray | [string, string, string] {
+  if (text === '') return ['', '0', '%']
+  const m = /^([-+](?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)\s*(.*)$/is.exec(text)
+  if (m !== null) return m
+  const form = 'write the change with its sign before "baseline", as in "+10% baseline", "-5% baseline" or "+20ms baseline"'
+  throw fail(/^[\d.]/.test(text) ? `"${text}" has no sign; ${form}` : `"${text} baseline" is not a baseline budget; ${form}`)
 }
 
 /** The seconds of `over <window>`: a duration of whole seconds, at least one, as the time series has one point per second. */
@@ -255,7 +307,8 @@ function isTime(info: MetricInfo, aggregation: ThresholdAggregation): boolean {
  * Evaluates one threshold on its metric's merged data. Trend times are read
  * from the microsecond histogram and compared in milliseconds; a counter's
  * `rate` is per second of `durationSec`. A metric with no samples fails with a
- * null `actual`, except counts, for which zero is the true answer.
+ * null `actual`, except counts, for which zero is the true answer. A baseline
+ * budget has no baseline here, so it comes back not compared (see {@link judgeBudget}).
  */
 export function evaluateThreshold(t: ParsedThreshold, agg: Aggregate | undefined, durationSec: number, info: MetricInfo): ThresholdResult {
   if (agg !== undefined && agg.type !== info.type) {
@@ -265,7 +318,48 @@ export function evaluateThreshold(t: ParsedThreshold, agg: Aggregate | undefined
     )
   }
   const actual = observe(t, agg, durationSec, info)
+  if (t.budget !== undefined) return judgeBudget(t, actual, undefined, info)
   return { key: t.key, expression: t.expression, ok: actual !== null && compare(actual, t.op, t.target), actual, display: display(t, actual, info) }
+}
+
+/**
+ * The verdict of a baseline budget, given the current value and the
+ * baseline's value of the same aggregation and key: it holds when the current
+ * value compares with the baseline changed by the budget (`+10%`: 1.1 times
+ * the baseline). Without a baseline (`undefined`), or when the baseline had
+ * no samples (`null`), it is not compared: `ok` stays true, `baseline` is
+ * null, and the display says so, so nobody mistakes it for a pass. A current
+ * value without samples fails, as every threshold does.
+ */
+export function judgeBudget(t: ParsedThreshold, actual: number | null, baseline: number | null | undefined, info: MetricInfo): ThresholdResult {
+  const base = { key: t.key, expression: t.expression, actual }
+  const shown = display(t, actual, info)
+  if (baseline === undefined || baseline === null) {
+    const why = baseline === null ? 'not compared: the baseline has no samples' : 'not compared: no baseline'
+    return { ...base, ok: actual !== null, display: `${shown}, ${why}`, baseline: null, change: null }
+  }
+  const change = percentChange(actual, baseline)
+  const ok = actual !== null && compare(actual, t.op, budgetLimit(t.budget!, baseline))
+  return { ...base, ok, display: `${shown}, baseline ${formatThresholdValue(t, baseline, info)} (${formatChange(change)})`, baseline, change }
+}
+
+/** The limit a budget sets on the current value: the baseline changed by the budget. */
+export function budgetLimit(budget: BaselineBudget, baseline: number): number {
+  return budget.relative ? baseline * (1 + budget.amount / 100) : baseline + budget.amount
+}
+
+/** The change from `baseline` to `current` in percent of the baseline; null when it has no meaning (no value, or a change from zero). */
+export function percentChange(current: number | null, baseline: number | null): number | null {
+  if (current === null || baseline === null) return null
+  if (baseline === 0) return current === 0 ? 0 : null
+  return ((current - baseline) / Math.abs(baseline)) * 100
+}
+
+/** A change in percent for people, to a tenth: `+12.5%`, `-3%`, `+0%`, or `n/a` when there is none. */
+export function formatChange(change: number | null): string {
+  if (change === null) return 'n/a'
+  const tenths = Math.round(change * 10) / 10
+  return tenths === 0 ? '+0%' : `${tenths > 0 ? '+' : ''}${tenths}%`
 }
 
 function observe(t: ParsedThreshold, agg: Aggregate | undefined, durationSec: number, info: MetricInfo): number | null {
@@ -308,11 +402,24 @@ function compare(actual: number, op: ThresholdOperator, target: number): boolean
 }
 
 function display(t: ParsedThreshold, actual: number | null, info: MetricInfo): string {
-  const name = t.aggregation === 'p' ? `p(${t.percentile})` : t.aggregation
-  if (actual === null) return `${name}=no samples`
-  if (isTime(info, t.aggregation)) return `${name}=${round(actual)}ms`
-  if (t.aggregation === 'rate') return info.type === 'rate' ? `${name}=${round(actual * 100)}%` : `${name}=${round(actual)}/s`
-  return `${name}=${round(actual)}`
+  return `${aggregationName(t)}=${formatThresholdValue(t, actual, info)}`
+}
+
+/** How an expression names its aggregation: `p(95)`, `avg`, `rate`. */
+export function aggregationName(t: Pick<ParsedThreshold, 'aggregation' | 'percentile'>): string {
+  return t.aggregation === 'p' ? `p(${t.percentile})` : t.aggregation
+}
+
+/**
+ * A value of `t`'s aggregation as thresholds show it: `148.21ms` for a time,
+ * `0.5%` for the rate of a rate metric, `68.05/s` for a counter's rate, a plain
+ * number otherwise, and `no samples` for null.
+ */
+export function formatThresholdValue(t: Pick<ParsedThreshold, 'aggregation'>, value: number | null, info: MetricInfo): string {
+  if (value === null) return 'no samples'
+  if (isTime(info, t.aggregation)) return `${round(value)}ms`
+  if (t.aggregation === 'rate') return info.type === 'rate' ? `${round(value * 100)}%` : `${round(value)}/s`
+  return round(value)
 }
 
 /** Two decimals, but small non-zero values keep two significant digits, so a failing `rate==0` never shows `0%`. */

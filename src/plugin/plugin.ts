@@ -4,7 +4,9 @@ import { ChaperonError, didYouMean } from '../core/errors.ts'
 import type { ProgressMessage } from '../core/progress.ts'
 import { listenForProgress, progressSocketPath } from '../reporters/progress.ts'
 import { CsvReporter, type CsvReporterOptions, resolveCsvReporterOptions } from '../reporters/csv-reporter.ts'
+import { GithubReporter, type GithubReporterOptions, resolveGithubReporterOptions } from '../reporters/github-reporter.ts'
 import { HtmlReporter, type HtmlReporterOptions, resolveHtmlReporterOptions } from '../reporters/html-reporter.ts'
+import { InfluxDbReporter, type InfluxDbReporterOptions, resolveInfluxDbReporterOptions } from '../reporters/influxdb-reporter.ts'
 import { JsonReporter, type JsonReporterOptions, resolveJsonReporterOptions } from '../reporters/json-reporter.ts'
 import { isLive } from '../reporters/live.ts'
 import { resolveSummaryReporterOptions, SummaryReporter, type SummaryReporterOptions } from '../reporters/summary-reporter.ts'
@@ -16,6 +18,8 @@ export interface ReporterOptions {
   json: JsonReporterOptions
   csv: CsvReporterOptions
   html: HtmlReporterOptions
+  influxdb: InfluxDbReporterOptions
+  github: GithubReporterOptions
 }
 
 /** The reporters chaperon ships. */
@@ -47,6 +51,14 @@ const REPORTERS: Readonly<Record<ReporterName, (options: unknown) => () => Repor
   html: (options) => {
     const resolved = resolveHtmlReporterOptions(options)
     return () => new HtmlReporter(resolved)
+  },
+  influxdb: (options) => {
+    const resolved = resolveInfluxDbReporterOptions(options)
+    return () => new InfluxDbReporter(resolved)
+  },
+  github: (options) => {
+    const resolved = resolveGithubReporterOptions(options)
+    return () => new GithubReporter(resolved)
   },
 }
 

@@ -1,9 +1,9 @@
 import { relative, resolve } from 'node:path'
-import type { Reporter, TestCase, Vitest } from 'vitest/node'
 import type { LoadTestResult } from '../core/result.ts'
 import { expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
 import { expectPath, reportWriteFailure, writeFileAtomic } from './files.ts'
 import { DEFAULT_HTML_TITLE, renderHtmlReport } from './html-render.ts'
+import { RunReporter } from './run-reporter.ts'
 
 /** Options of the `html` reporter. */
 export interface HtmlReporterOptions {
@@ -51,59 +51,29 @@ function expectTitle(value: unknown): string {
  * printed as a CHAPERON_EXPORT_FAILED error through Vitest's logger and fails
  * the run's exit code; the run and the other reporters carry on.
  */
-export class HtmlReporter implements Reporter {
+export class HtmlReporter extends RunReporter {
   /** The resolved options. */
   readonly options: Readonly<Required<HtmlReporterOptions>>
-  #vitest: Vitest | undefined
-  #results: LoadTestResult[] = []
 
   constructor(options: HtmlReporterOptions = {}) {
+    super()
     this.options = resolveHtmlReporterOptions(options)
   }
 
   /** The absolute path of the file: `outputFile` from Vitest's root (the working directory before `onInit`). */
   get outputFile(): string {
-    return resolve(this.#vitest?.config.root ?? process.cwd(), this.options.outputFile)
+    return resolve(this.vitest?.config.root ?? process.cwd(), this.options.outputFile)
   }
 
-  onInit(vitest: Vitest): void {
-    this.#vitest = vitest
-  }
-
-  onTestRunStart(): void {
-    // In watch mode each rerun writes a report of its own tests only.
-    this.#results = []
-  }
-
-  onTestCaseResult(testCase: TestCase): void {
-    const result = testCase.meta().chaperon
-    if (result !== undefined) this.#results.push(result)
-  }
-
-  async onTestRunEnd(): Promise<void> {
-    const results = this.#results.sort(byPlace)
-    this.#results = []
-    if (results.length === 0) return
+  protected async writeRun(results: LoadTestResult[]): Promise<void> {
     const path = this.outputFile
     const what = `the report of ${results.length} load test${results.length === 1 ? '' : 's'}`
     try {
       await writeFileAtomic(path, renderHtmlReport(results, { title: this.options.title, generatedAt: new Date().toISOString() }))
     } catch (error) {
-      reportWriteFailure(this.#vitest, 'html', path, what, error)
+      reportWriteFailure(this.vitest, 'html', path, what, error)
       return
     }
-    this.#vitest?.logger.log(`chaperon: HTML report written to ${relative(process.cwd(), path) || path}`)
+    this.vitest?.logger.log(`chaperon: HTML report written to ${relative(process.cwd(), path) || path}`)
   }
-}
-
-/** By test file, line and column, then name; tests without a location last. */
-function byPlace(a: LoadTestResult, b: LoadTestResult): number {
-  const la = a.location
-  const lb = b.location
-  if (la === undefined || lb === undefined) return la === lb ? compare(a.name, b.name) : la === undefined ? 1 : -1
-  return compare(la.file, lb.file) || la.line - lb.line || la.column - lb.column || compare(a.name, b.name)
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

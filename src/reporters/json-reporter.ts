@@ -37,7 +37,7 @@ const TREND_KEYS = ['count', 'min', 'max', 'mean', 'stdev', 'percentiles', 'hist
 const PERCENTILE_KEYS = PERCENTILES.map((p) => `p${p}`)
 const TIME_SERIES_KEYS = ['intervalMs', 'series']
 const POINT_KEYS = ['t', 'count', 'value', 'passes', 'total', 'min', 'mean', 'p50', 'p90', 'p95', 'p99', 'max', 'histogram']
-const THRESHOLD_KEYS = ['key', 'expression', 'ok', 'actual', 'display']
+const THRESHOLD_KEYS = ['key', 'expression', 'ok', 'actual', 'display', 'baseline', 'change']
 const ERROR_KEYS = ['scenario', 'action', 'code', 'message', 'stack', 'count']
 const ABORTED_BY_KEYS = ['key', 'expression', 'display', 'atMs']
 

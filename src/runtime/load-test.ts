@@ -1,14 +1,21 @@
-import { TestRunner } from 'vitest'
+import { type TestContext, TestRunner } from 'vitest'
+import { applyBaseline, BASELINE_ENV, type Baselines, findBaseline } from '../core/baseline.ts'
 import { ChaperonError, ThresholdsFailedError } from '../core/errors.ts'
+import type { LoadTestResult } from '../core/result.ts'
+import { readBaselines } from '../core/result-files.ts'
 import { userFrames } from './callsite.ts'
 import { formatThresholdLine } from '../core/thresholds.ts'
 import type { LoadTestOptions } from './options.ts'
 import { type ResolvedLoadTest, resolveLoadTestOptions } from './resolve-options.ts'
 import { openProgress } from './progress-channel.ts'
 import { type LoadTestRun, runLoadTest } from './run.ts'
+import { metricInfo } from './metrics/user-metrics.ts'
 
 /** The key under which a test's `LoadTestResult` is stored in Vitest's task meta. */
 export const META_KEY = 'chaperon'
+
+/** The type of the test annotation that records each threshold verdict; Vitest's junit reporter writes it as a `<property>` name. */
+export const THRESHOLD_ANNOTATION = 'chaperon.threshold'
 
 declare module 'vitest' {
   interface TaskMeta {
@@ -71,8 +78,10 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
       } finally {
         await progress?.end()
       }
-      const { result, misuse } = run
+      const { misuse } = run
+      const result = await judgeBudgets(run.result, resolved)
       context.task.meta[META_KEY] = result
+      await annotateVerdicts(context, result)
       if (misuse !== undefined) throw misuse
       if (result.status === 'failed') {
         const failures = result.thresholds.filter((t) => !t.ok).map((t) => `${t.key} ${formatThresholdLine(t)}`)
@@ -91,6 +100,34 @@ function resolveAtCallsite(name: string, options: LoadTestOptions, callsite: str
   } catch (error) {
     throw error instanceof ChaperonError ? atCallsite(error, callsite) : error
   }
+}
+
+// Baselines read in this worker, by path: the load tests of a file share one directory.
+const baselines = new Map<string, Promise<Baselines>>()
+
+/**
+ * Judges the baseline budgets (`'p(95)<+10% baseline'`) against this test's
+ * result in CHAPERON_BASELINE. Without one they stay not compared; a baseline
+ * that is set but has no usable result for this test says why on stderr.
+ */
+async function judgeBudgets(result: LoadTestResult, lt: ResolvedLoadTest): Promise<LoadTestResult> {
+  const path = process.env[BASELINE_ENV]
+  const budgets = lt.thresholds.filter((t) => t.budget !== undefined).length
+  if (budgets === 0 || path === undefined || path === '') return result
+  let pending = baselines.get(path)
+  if (pending === undefined) baselines.set(path, (pending = readBaselines(path)))
+  const found = await pending
+  const baseline = findBaseline(found, result)
+  if (baseline === undefined) {
+    const why = found.problems.length > 0 ? found.problems : [`ChaperonError [CHAPERON_BASELINE]: ${BASELINE_ENV}=${path} holds no result of "${result.name}"; a load test has none until a baseline run includes it.`]
+    console.warn(`${why.join('\n')}\n${budgets} baseline budget${budgets === 1 ? '' : 's'} of "${result.name}" not compared.`)
+  }
+  return applyBaseline(result, baseline, metricInfo)
+}
+
+/** Records each threshold verdict as a test annotation, which Vitest's junit reporter writes as a `<property>`. */
+async function annotateVerdicts(context: TestContext, result: LoadTestResult): Promise<void> {
+  for (const t of result.thresholds) await context.annotate(`${t.ok ? '✓' : '✗'} ${t.key} ${formatThresholdLine(t)}`, THRESHOLD_ANNOTATION)
 }
 
 function timeoutFor(lt: ResolvedLoadTest): number {
