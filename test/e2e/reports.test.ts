@@ -1,9 +1,17 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import { describe, expect, it } from 'vitest'
 import type { LoadTestResult } from '../../src/core/result.ts'
+import { CSV_COLUMNS } from '../../src/reporters/csv-render.ts'
+import { chromiumMissing, launchChromium } from '../support/chromium.ts'
+import { influxdMissing, influxString, startInfluxDb } from '../support/influxdb.ts'
 import { runFixtureProject, type VitestRun } from './run-vitest.ts'
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+const isCi = (): boolean => process.env['CI'] !== undefined && process.env['CI'] !== '' && process.env['CI'] !== 'false' && process.env['CI'] !== '0'
 
 /** The `loadTest()` call in fixtures/projects/reports/reports.load.ts. */
 const LINE = 8
@@ -84,5 +92,71 @@ describe('the github reporter and JUnit verdicts in a real run', () => {
     expect(second.comment).toContain('| `http_reqs` | ✓ `count<=+0% baseline` | 10 | 10 | +0% |')
     expect(second.comment).toContain('| `http_reqs` | ✗ `count<-50% baseline` | 10 | 10 | +0% |')
     expect(properties(second.junit).map((p) => p.value)).toContain("✗ http_reqs 'count<-50% baseline' count=10, baseline 10 (+0%)")
+  })
+})
+
+describe('every reporter in one real run', () => {
+  const influxMissing = influxdMissing()
+  const browserMissing = chromiumMissing()
+  const missing = influxMissing ?? browserMissing
+  if (missing !== undefined && isCi()) throw new Error(`CI must run every reporter: ${missing}`)
+
+  it.skipIf(missing !== undefined)(`writes every artefact, and each parses back and checks out${missing === undefined ? '' : ` (skipped: ${missing})`}`, async () => {
+    const influx = await startInfluxDb()
+    try {
+      const out = mkdtempSync(join(tmpdir(), 'chaperon-every-reporter-'))
+      const summary = join(out, 'step-summary.md')
+      const run = await runFixtureProject('reports', {
+        GITHUB_ACTIONS: 'true',
+        GITHUB_STEP_SUMMARY: summary,
+        CHAPERON_E2E_PR_COMMENT: join(out, 'pr-comment.md'),
+        CHAPERON_E2E_OUT: out,
+        CHAPERON_E2E_INFLUX: influx.url,
+      })
+      const result = run.report.testResults[0]!.assertionResults[0]!.meta.chaperon as LoadTestResult
+      expect(result.name).toBe('reports its verdicts')
+      const reqs = result.metrics.reduce((n, m) => n + (m.metric === 'http_reqs' && m.type === 'counter' ? m.value : 0), 0)
+      expect(reqs).toBe(10)
+
+      // JSON: one file per load test, valid against the schema, equal to the result Vitest holds.
+      const [jsonFile, ...others] = readdirSync(join(out, 'json'))
+      expect(others).toEqual([])
+      const json = JSON.parse(readFileSync(join(out, 'json', jsonFile!), 'utf8')) as LoadTestResult
+      const validate = new Ajv2020({ strict: true }).compile(JSON.parse(readFileSync(join(ROOT, 'schema/load-test-result.schema.json'), 'utf8')))
+      expect(validate(json), JSON.stringify(validate.errors)).toBe(true)
+      expect(json).toEqual(result)
+
+      // CSV: the documented columns, one row per series.
+      const rows = readFileSync(join(out, 'results.csv'), 'utf8').trimEnd().split('\r\n')
+      expect(rows[0]!.split(',')).toEqual([...CSV_COLUMNS])
+      expect(rows).toHaveLength(1 + result.metrics.length)
+
+      // InfluxDB: the per-second points add up to the run's counts.
+      const [series] = await influx.query('e2e', `SELECT sum("value") FROM "http_reqs" WHERE "test" = ${influxString(result.name)}`)
+      expect(series?.values[0]?.[1]).toBe(reqs)
+      const [durations] = await influx.query('e2e', `SELECT sum("count") FROM "http_req_duration" WHERE "test" = ${influxString(result.name)}`)
+      expect(durations?.values[0]?.[1]).toBe(reqs)
+
+      // HTML: renders in Chromium with no console errors and three drawn charts.
+      const browser = await launchChromium()
+      try {
+        const page = await (await browser.newContext({ offline: true })).newPage()
+        const errors: string[] = []
+        page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())))
+        page.on('pageerror', (e) => errors.push(e.message))
+        await page.goto(pathToFileURL(join(out, 'report.html')).href)
+        expect(await page.locator('.plot canvas').count()).toBe(3)
+        expect(await page.locator('tr[data-verdict]').count()).toBe(result.thresholds.length)
+        expect(errors).toEqual([])
+      } finally {
+        await browser.close()
+      }
+
+      // GitHub: the annotation points at the loadTest() line; the job summary was appended.
+      expect(run.output).toMatch(new RegExp(`^::error file=(?:[^,]*/)?reports\\.load\\.ts,line=${LINE},col=1,`, 'm'))
+      expect(readFileSync(summary, 'utf8')).toContain('| ✗ | reports its verdicts |')
+    } finally {
+      await influx.stop()
+    }
   })
 })
