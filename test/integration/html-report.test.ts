@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { pathToFileURL } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { TestCase, Vitest } from 'vitest/node'
@@ -16,7 +16,6 @@ import { fixedResult } from '../support/fixed-results.ts'
 import { useTarget } from '../support/results.ts'
 
 const missing = chromiumMissing()
-const SCREENSHOT = fileURLToPath(new URL('../../docs/html-report.png', import.meta.url))
 
 /** A page of the report in `file`, with everything a test asserts on recorded. */
 interface Opened {
@@ -206,16 +205,6 @@ describe.skipIf(skip)(skip ? `HTML report in Chromium (skipped: ${missing})` : '
     expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).document.scripts.length)).toBe(3)
     expect(await page.locator('main img, main svg, [onerror], [onload]').count()).toBe(0)
     expect((await drawnCharts(page)).length).toBe(3)
-  })
-
-  // UPDATE_SCREENSHOT=1 retakes docs/html-report.png from a 12-second run.
-  it.runIf(process.env['UPDATE_SCREENSHOT'] === '1')('takes the screenshot in docs/', async () => {
-    const result = await target.run(shopRun(12, 60))
-    const file = join(dir, 'screenshot.html')
-    await writeFile(file, renderHtmlReport([{ ...result, name: 'storefront holds its latency budget', location: { file: 'load/storefront.load.ts', line: 14, column: 1 } }]))
-    const { page, errors } = await open(browser!, file, { width: 1280, height: 1600 })
-    expect(errors).toEqual([])
-    await page.screenshot({ path: SCREENSHOT, fullPage: true })
   })
 })
 
