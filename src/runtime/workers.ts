@@ -172,7 +172,7 @@ function identifier(name: string): string {
 }
 
 /** A shipped error as a ChaperonError, keeping its code and stack. */
-export function toChaperonError(e: ShippedError): ChaperonError {
+function toChaperonError(e: ShippedError): ChaperonError {
   const error = new ChaperonError(e.code ?? 'CHAPERON_WORKER_FAILED', e.message)
   if (e.stack !== undefined) error.stack = e.stack
   return error
