@@ -36,30 +36,20 @@ export interface ChaperonPluginOptions {
 
 // Each checks a reporter's options when chaperon() is called and returns what creates the reporter.
 const REPORTERS: Readonly<Record<ReporterName, (options: unknown) => () => Reporter>> = {
-  summary: (options) => {
-    const resolved = resolveSummaryReporterOptions(options)
-    return () => new SummaryReporter(resolved)
-  },
-  json: (options) => {
-    const resolved = resolveJsonReporterOptions(options)
-    return () => new JsonReporter(resolved)
-  },
-  csv: (options) => {
-    const resolved = resolveCsvReporterOptions(options)
-    return () => new CsvReporter(resolved)
-  },
-  html: (options) => {
-    const resolved = resolveHtmlReporterOptions(options)
-    return () => new HtmlReporter(resolved)
-  },
-  influxdb: (options) => {
-    const resolved = resolveInfluxDbReporterOptions(options)
-    return () => new InfluxDbReporter(resolved)
-  },
-  github: (options) => {
-    const resolved = resolveGithubReporterOptions(options)
-    return () => new GithubReporter(resolved)
-  },
+  summary: checked(resolveSummaryReporterOptions, SummaryReporter),
+  json: checked(resolveJsonReporterOptions, JsonReporter),
+  csv: checked(resolveCsvReporterOptions, CsvReporter),
+  html: checked(resolveHtmlReporterOptions, HtmlReporter),
+  influxdb: checked(resolveInfluxDbReporterOptions, InfluxDbReporter),
+  github: checked(resolveGithubReporterOptions, GithubReporter),
+}
+
+/** Resolves a reporter's options now, so a mistake fails the config load, and makes the reporter later. */
+function checked<O>(resolve: (options: unknown) => O, Reporter: new (options: O) => Reporter): (options: unknown) => () => Reporter {
+  return (options) => {
+    const resolved = resolve(options)
+    return () => new Reporter(resolved)
+  }
 }
 
 // One Vitest instance calls configureVitest once per project that has the plugin.

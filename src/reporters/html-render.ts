@@ -6,7 +6,7 @@ import { formatDuration } from '../core/duration.ts'
 import { createHistogram, decodeHistogram, type Histogram, percentile, quickSummary, toMillis } from '../core/histogram.ts'
 import type { LoadTestResult, ThresholdResult } from '../core/result.ts'
 import { aggregate, seriesFromResult } from '../core/series.ts'
-import { formatBytes, formatMillis, type HttpRow, httpRows } from './summary-render.ts'
+import { compare, formatBytes, formatMillis, formatRate, type HttpRow, httpRows, percent, perSecond } from './summary-render.ts'
 
 /** Options of {@link renderHtmlReport}. */
 export interface HtmlReportOptions {
@@ -332,22 +332,6 @@ function add(map: Map<number, number>, key: number, n: number): void {
 
 function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i)
-}
-
-function perSecond(amount: number, durationMs: number): number {
-  return durationMs > 0 ? (amount / durationMs) * 1000 : 0
-}
-
-function formatRate(rate: number): string {
-  return rate < 10 ? rate.toFixed(2) : rate < 1000 ? rate.toFixed(1) : String(Math.round(rate))
-}
-
-function percent(part: number, total: number): string {
-  return `${total === 0 ? '0.00' : ((part / total) * 100).toFixed(2)}%`
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }
 
 const STYLE = `

@@ -1,5 +1,6 @@
 import type { Reporter, TestCase, Vitest } from 'vitest/node'
 import type { LoadTestResult } from '../core/result.ts'
+import { compare } from './summary-render.ts'
 
 /**
  * A reporter that writes once per run: it collects each finished load test's
@@ -42,8 +43,4 @@ export function bySource(a: LoadTestResult, b: LoadTestResult): number {
   const lb = b.location
   if (la === undefined || lb === undefined) return la === lb ? compare(a.name, b.name) : la === undefined ? 1 : -1
   return compare(la.file, lb.file) || la.line - lb.line || la.column - lb.column || compare(a.name, b.name)
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -284,18 +284,22 @@ function visibleLength(text: string): number {
   return stripVTControlCharacters(text).length
 }
 
-function perSecond(amount: number, durationMs: number): number {
+/** `amount` per second of `durationMs`; 0 for an empty run. */
+export function perSecond(amount: number, durationMs: number): number {
   return durationMs > 0 ? (amount / durationMs) * 1000 : 0
 }
 
-function formatRate(rate: number): string {
+/** A rate with two decimals below 10, one below 1000, none above. */
+export function formatRate(rate: number): string {
   return rate < 10 ? rate.toFixed(2) : rate < 1000 ? rate.toFixed(1) : String(Math.round(rate))
 }
 
-function percent(part: number, total: number): string {
+/** `part` of `total` as a percentage with two decimals. */
+export function percent(part: number, total: number): string {
   return `${total === 0 ? '0.00' : ((part / total) * 100).toFixed(2)}%`
 }
 
-function compare(a: string, b: string): number {
+/** Orders strings by code unit, the same in every locale. */
+export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }

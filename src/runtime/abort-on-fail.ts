@@ -16,13 +16,13 @@ export class ThresholdAbort extends Error {
  * Checks the `abortOnFail` thresholds whose `delayAbortEval` has passed, as
  * each second of the run closes (second `lastT`, `atMs` into the run), on the
  * data so far: whole-run thresholds on the totals, windowed ones on their
- * latest window. Returns the first that fails. A threshold whose metric has
+ * latest window of `timeline` (built only when one is due). Returns the first that fails. A threshold whose metric has
  * no samples yet does not fail here: the end of the test judges it.
  */
 export function checkAbortOnFail(
   thresholds: readonly ParsedThreshold[],
   registry: MetricsRegistry,
-  timeline: readonly SeriesTimeline[],
+  timeline: () => readonly SeriesTimeline[],
   lastT: number,
   atMs: number,
 ): NonNullable<LoadTestResult['abortedBy']> | undefined {
@@ -31,7 +31,7 @@ export function checkAbortOnFail(
   const series = [...registry.series()]
   for (const t of due) {
     // A windowed threshold looks at its latest window, which ends with second lastT.
-    const [r] = t.windowSec === undefined ? evaluateThresholds([t], series, atMs / 1000, metricInfo) : evaluateThresholds([t], series, lastT + 1, metricInfo, timeline, lastT + 1 - t.windowSec)
+    const [r] = t.windowSec === undefined ? evaluateThresholds([t], series, atMs / 1000, metricInfo) : evaluateThresholds([t], series, lastT + 1, metricInfo, timeline(), lastT + 1 - t.windowSec)
     if (r !== undefined && !r.ok && r.actual !== null) return { key: r.key, expression: r.expression, display: r.display, atMs }
   }
   return undefined

@@ -3,13 +3,13 @@ import { applyBaseline, BASELINE_ENV, type Baselines, findBaseline } from '../co
 import { ChaperonError, ThresholdsFailedError } from '../core/errors.ts'
 import type { LoadTestResult } from '../core/result.ts'
 import { readBaselines } from '../core/result-files.ts'
-import { userFrames } from './callsite.ts'
 import { formatThresholdLine } from '../core/thresholds.ts'
+import { userFrames } from './callsite.ts'
+import { metricInfo } from './metrics/user-metrics.ts'
 import type { LoadTestOptions } from './options.ts'
 import { type ResolvedLoadTest, resolveLoadTestOptions } from './resolve-options.ts'
 import { openProgress } from './progress-channel.ts'
 import { type LoadTestRun, runLoadTest } from './run.ts'
-import { metricInfo } from './metrics/user-metrics.ts'
 
 /** The key under which a test's `LoadTestResult` is stored in Vitest's task meta. */
 export const META_KEY = 'chaperon'

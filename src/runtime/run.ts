@@ -62,7 +62,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     }
     if (seconds.length === 0 || abortedBy !== undefined) return
     const atMs = performance.now() - t0
-    const hit = checkAbortOnFail(lt.thresholds, registry, timeline.toTimeSeries().series, seconds.at(-1)!.t, atMs)
+    const hit = checkAbortOnFail(lt.thresholds, registry, () => timeline.toTimeSeries().series, seconds.at(-1)!.t, atMs)
     if (hit === undefined) return
     abortedBy = hit
     abort.abort(new ThresholdAbort(hit))

@@ -1,20 +1,24 @@
 // Headless Chromium for browser tests: Debian's chromium package, driven by playwright-core.
 import { accessSync, constants } from 'node:fs'
 import { type Browser, chromium } from 'playwright-core'
+import { inCi } from './ci.ts'
 
 /** The Chromium binary: `CHROMIUM_PATH`, else Debian's. */
 export const CHROMIUM_PATH = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 
 /**
  * Why browser tests cannot run here, or undefined when they can. Tests skip
- * with this reason locally; in CI (`CI` set) a missing browser is a failure.
+ * with this reason locally; in CI (`CI` set) a missing browser throws, so
+ * the test file fails instead.
  */
 export function chromiumMissing(): string | undefined {
   try {
     accessSync(CHROMIUM_PATH, constants.X_OK)
     return undefined
   } catch {
-    return `no Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`
+    const reason = `no Chromium at ${CHROMIUM_PATH}: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`
+    if (inCi()) throw new Error(`CI is set, so the browser tests must run, but there is ${reason}.`)
+    return reason
   }
 }
 

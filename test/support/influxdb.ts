@@ -6,6 +6,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll } from 'vitest'
+import { inCi } from './ci.ts'
 
 /** A running `influxd`. */
 export interface InfluxDbServer {
@@ -26,11 +27,6 @@ export interface QuerySeries {
 }
 
 /** True for a set CI variable other than `0` or `false`. */
-function inCi(env: NodeJS.ProcessEnv): boolean {
-  const ci = env['CI']?.trim().toLowerCase()
-  return ci !== undefined && ci !== '' && ci !== '0' && ci !== 'false'
-}
-
 /**
  * Why the InfluxDB tests cannot run here, or undefined when `influxd` is on
  * PATH. In CI a missing `influxd` is an error, never a skip: this throws.

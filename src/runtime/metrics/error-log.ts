@@ -8,7 +8,7 @@ export class ErrorLog {
   readonly #entries = new Map<string, ScenarioErrorResult>()
 
   record(scenario: string, action: string, code: string, message: string, stack: string | undefined): void {
-    let key = `${scenario}\0${action}\0${code}\0${message}`
+    let key = keyOf(scenario, action, code, message)
     let entry = this.#entries.get(key)
     if (entry === undefined && this.#entries.size >= MAX_ERROR_KINDS) {
       key = `${scenario}\0other`
@@ -28,7 +28,7 @@ export class ErrorLog {
   /** Adds the errors another log kept (a worker thread's), counts and all. */
   absorb(entries: readonly ScenarioErrorResult[]): void {
     for (const e of entries) {
-      const key = `${e.scenario}\0${e.action}\0${e.code}\0${e.message}`
+      const key = keyOf(e.scenario, e.action, e.code, e.message)
       const entry = this.#entries.get(key)
       if (entry === undefined) this.#entries.set(key, { ...e })
       else entry.count += e.count
@@ -38,6 +38,11 @@ export class ErrorLog {
   toResults(): ScenarioErrorResult[] {
     return [...this.#entries.values()]
   }
+}
+
+/** What makes an error distinct: where it happened, its code and its message. */
+function keyOf(scenario: string, action: string, code: string, message: string): string {
+  return `${scenario}\0${action}\0${code}\0${message}`
 }
 
 /** The `error_code` of a thrown value: its string `code` (`ECONNRESET`, `CHAPERON_…`), else its class name. */
