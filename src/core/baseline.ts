@@ -256,8 +256,9 @@ function plainThreshold(metric: string, tags: Tags, aggregation: ThresholdAggreg
   return { key, metric, tags, expression: name, aggregation, ...(percentile === undefined ? {} : { percentile }), op: '<', target: 0, abortOnFail: false, delayAbortEvalMs: 0 }
 }
 
-/** Failed when a threshold fails, the test was aborted, or it had failed with every threshold holding (scenario code misused chaperon). */
+/** Failed when a threshold fails, the test was aborted or interrupted, or it had failed with every threshold holding (scenario code misused chaperon). */
 function statusWith(result: LoadTestResult, thresholds: readonly ThresholdResult[]): LoadTestResult['status'] {
-  const misuse = result.status === 'failed' && result.abortedBy === undefined && result.thresholds.every((t) => t.ok)
-  return misuse || result.abortedBy !== undefined || thresholds.some((t) => !t.ok) ? 'failed' : 'passed'
+  const stopped = result.abortedBy !== undefined || result.interrupted !== undefined
+  const misuse = result.status === 'failed' && !stopped && result.thresholds.every((t) => t.ok)
+  return misuse || stopped || thresholds.some((t) => !t.ok) ? 'failed' : 'passed'
 }

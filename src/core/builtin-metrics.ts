@@ -4,7 +4,8 @@ import type { MetricInfo } from './series.ts'
  * The metrics chaperon itself emits, with k6's names. Thresholds may name these
  * or any metric a test file declares; anything else is rejected at collection.
  */
-export const BUILTIN_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze({
+// No prototype, so a lookup of a name such as 'constructor' finds nothing.
+export const BUILTIN_METRICS: Readonly<Record<string, MetricInfo>> = Object.freeze(Object.assign(Object.create(null) as Record<string, MetricInfo>, {
   http_reqs: { type: 'counter', unit: 'count', description: 'HTTP requests sent' },
   http_req_duration: { type: 'trend', unit: 'time', description: 'time from sending the request to the end of the response body' },
   http_req_waiting: { type: 'trend', unit: 'time', description: 'time from sending the request to the first response byte' },
@@ -29,4 +30,4 @@ export const BUILTIN_METRICS: Readonly<Record<string, MetricInfo>> = Object.free
   ws_msgs_received: { type: 'counter', unit: 'count', description: 'WebSocket messages received' },
   ws_recv_duration: { type: 'trend', unit: 'time', description: 'time a WebSocket recv/awaitRecv waited for its message (0 when one was queued)' },
   ws_session_duration: { type: 'trend', unit: 'time', description: 'time from starting a WebSocket connect to the connection closing' },
-})
+}))

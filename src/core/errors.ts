@@ -25,6 +25,7 @@ export type ChaperonErrorCode =
   | 'CHAPERON_BASELINE'
   | 'CHAPERON_RESULT_FILE'
   | 'CHAPERON_CLI_USAGE'
+  | 'CHAPERON_INTERRUPTED'
 
 /** Base class of every error chaperon throws on purpose; match on `code`. */
 export class ChaperonError extends Error {
@@ -83,8 +84,12 @@ function example(key: string): string {
 function closest(given: string, known: Iterable<string>): string | undefined {
   let best: string | undefined
   let bestDistance = Math.max(2, Math.floor(given.length / 3)) + 1
+  const lower = given.toLowerCase()
   for (const candidate of known) {
-    const d = editDistance(given.toLowerCase(), candidate.toLowerCase())
+    // The distance is at least the difference in length, so a long paste costs nothing to rule out.
+    const other = candidate.toLowerCase()
+    if (Math.abs(other.length - lower.length) >= bestDistance) continue
+    const d = editDistance(lower, other)
     if (d < bestDistance) {
       best = candidate
       bestDistance = d
@@ -93,13 +98,17 @@ function closest(given: string, known: Iterable<string>): string | undefined {
   return best
 }
 
+/** Edits from `a` to `b`: insertions, deletions, substitutions, and swaps of two neighbours, the commonest typo. */
 function editDistance(a: string, b: string): number {
+  let before: number[] = []
   let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
   for (let i = 1; i <= a.length; i++) {
     const row = [i]
     for (let j = 1; j <= b.length; j++) {
       row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j]!, before[j - 2]! + 1)
     }
+    before = prev
     prev = row
   }
   return prev[b.length]!

@@ -92,7 +92,7 @@ export interface LoadTestResult {
   startedAt: string
   /** Wall time from start to end, in milliseconds. */
   durationMs: number
-  /** `passed` when every threshold held. */
+  /** `passed` when every threshold held and the run was neither aborted nor interrupted. */
   status: 'passed' | 'failed'
   scenarios: ScenarioResult[]
   metrics: SeriesResult[]
@@ -102,4 +102,21 @@ export interface LoadTestResult {
   errors: ScenarioErrorResult[]
   /** Set when an `abortOnFail` threshold failed while the test ran and stopped it early. */
   abortedBy?: { key: string; expression: string; display: string; atMs: number }
+  /**
+   * Set when the run was stopped from outside before its end: the result holds
+   * what was measured until then, and the test fails.
+   */
+  interrupted?: Interruption
+}
+
+/** What stopped a load test from outside, and when. */
+export interface Interruption {
+  /**
+   * `SIGINT` or `SIGTERM` (Ctrl-C, a CI job cancelled), `cancel` (Vitest
+   * cancelled the run: Ctrl-C in watch mode, `--bail`), or `timeout` (the
+   * test's Vitest timeout passed).
+   */
+  by: 'SIGINT' | 'SIGTERM' | 'cancel' | 'timeout'
+  /** When, in ms after the start. */
+  atMs: number
 }

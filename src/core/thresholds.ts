@@ -5,7 +5,7 @@ import { createHistogram, decodeHistogram, type Histogram, minValue, percentile,
 import type { MetricType, ThresholdResult } from './result.ts'
 import { aggregate, type Aggregate, matchesTags, type MetricInfo, type Series } from './series.ts'
 import type { SeriesTimeline } from './timeline.ts'
-import { describeValue, isPlainObject } from './validate.ts'
+import { describeValue, expectKnownKeys, isPlainObject } from './validate.ts'
 
 /** One threshold expression with options. */
 export interface ThresholdObject {
@@ -88,7 +88,8 @@ export interface BaselineBudget {
 
 const NAMED = ['avg', 'min', 'max', 'med', 'count', 'rate', 'value'] as const
 const OPERATORS: readonly string[] = ['<', '<=', '>', '>=', '==', '!=']
-const UNIT_MS: Readonly<Record<string, number>> = { us: 0.001, µs: 0.001, ms: 1, s: 1000 }
+// Maps, not objects: a unit or alias such as "constructor" must not find Object.prototype.
+const UNIT_MS: ReadonlyMap<string, number> = new Map([['us', 0.001], ['µs', 0.001], ['ms', 1], ['s', 1000]])
 const OBJECT_KEYS = ['threshold', 'abortOnFail', 'delayAbortEval']
 /** Spelled as users write them, so error messages can list them as is. */
 const VALID: Readonly<Record<MetricType, readonly string[]>> = {
@@ -105,7 +106,7 @@ const EXAMPLES: Readonly<Record<MetricType, string>> = {
   gauge: '"value<100" or "max<=50"',
 }
 /** Names from other tools that edit distance would map to the wrong aggregation. */
-const ALIASES: Readonly<Record<string, string>> = { mean: 'avg', average: 'avg', median: 'med' }
+const ALIASES: ReadonlyMap<string, string> = new Map([['mean', 'avg'], ['average', 'avg'], ['median', 'med']])
 const KEY_FORM = 'Write it as "<metric>" or "<metric>{<tag>:<value>,...}", e.g. "http_req_duration{name:GET /products}".'
 
 /**
@@ -129,7 +130,8 @@ export function parseThresholds(
   for (const [key, value] of Object.entries(input)) {
     const { metric, tags } = parseKey(key)
     const info = metrics(metric)
-    if (info === undefined) throw unknownMetric(key, metric, knownMetricNames)
+    // A lookup in a plain object finds "constructor" and "__proto__" on its prototype: no metric has those.
+    if (info === undefined || !Object.hasOwn(VALID, info.type)) throw unknownMetric(key, metric, knownMetricNames)
     const entries: unknown[] = Array.isArray(value) ? value : [value]
     entries.forEach((entry, i) => {
       const where = Array.isArray(value) ? `thresholds[${JSON.stringify(key)}][${i}]` : `thresholds[${JSON.stringify(key)}]`
@@ -150,14 +152,19 @@ export function parseThresholds(
 function parseKey(key: string): { metric: string; tags: Record<string, string> } {
   const fail = (why: string) =>
     new ChaperonError('CHAPERON_THRESHOLD_SYNTAX', `Threshold key "${key}" is not valid: ${why}. ${KEY_FORM}`)
-  const m = /^([^{}]*?)\s*(?:\{([^{}]*)\})?$/.exec(key.trim())
-  if (m === null) throw fail('its braces do not pair up')
-  const metric = m[1]!
+  // Cut by index rather than by one regex, whose backtracking over long runs of spaces is quadratic.
+  const text = key.trim()
+  const open = text.indexOf('{')
+  const close = text.indexOf('}')
+  const paired = open < 0 ? close < 0 : close === text.length - 1 && text.indexOf('{', open + 1) < 0
+  if (!paired) throw fail('its braces do not pair up')
+  const metric = open < 0 ? text : text.slice(0, open).trimEnd()
   if (!/^[^\s{}:,]+$/.test(metric)) throw fail(metric === '' ? 'it names no metric' : `"${metric}" is not a metric name`)
   const tags: Record<string, string> = {}
-  if (m[2] === undefined) return { metric, tags }
-  if (m[2].trim() === '') throw fail('the tag filter is empty')
-  for (const pair of m[2].split(',')) {
+  if (open < 0) return { metric, tags }
+  const filter = text.slice(open + 1, -1)
+  if (filter.trim() === '') throw fail('the tag filter is empty')
+  for (const pair of filter.split(',')) {
     const colon = pair.indexOf(':')
     const name = (colon < 0 ? pair : pair.slice(0, colon)).trim()
     const value = colon < 0 ? '' : pair.slice(colon + 1).trim()
@@ -180,14 +187,7 @@ function readEntry(entry: unknown, where: string): { expression: string; abortOn
   if (typeof entry === 'string') return { expression: entry.trim(), abortOnFail: false, delayAbortEvalMs: 0 }
   const form = "an expression such as 'p(95)<200' or { threshold: 'p(95)<200' }"
   if (!isPlainObject(entry)) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be ${form}; got ${describeValue(entry)}.`)
-  for (const k of Object.keys(entry)) {
-    if (!OBJECT_KEYS.includes(k)) {
-      throw new ChaperonError(
-        'CHAPERON_UNKNOWN_OPTION',
-        `${where} has an unknown option "${k}".${didYouMean(k, OBJECT_KEYS)} The options are ${OBJECT_KEYS.join(', ')}.`,
-      )
-    }
-  }
+  expectKnownKeys(entry, OBJECT_KEYS, where)
   if (typeof entry.threshold !== 'string') {
     throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where}.threshold must be a string; write ${form}.`)
   }
@@ -208,10 +208,11 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
         `Write it as "<aggregation> <operator> <value>", e.g. ${EXAMPLES[info.type]}, optionally followed by a window such as "over 10s".`,
     )
   if (expression === '') throw fail('it is empty')
-  const over = /^(.*?)\s+over\s+(.*)$/s.exec(expression)
-  const windowSec = over === null ? undefined : parseWindow(over[2]!, fail)
+  // Every match below is by index or by a regex that cannot backtrack far, so a long expression is still read in linear time.
+  const over = /\sover\s/.exec(expression)
+  const windowSec = over === null ? undefined : parseWindow(expression.slice(over.index + 6), fail)
   // The aggregation runs up to the first operator character, so `p( 95 )` may hold spaces.
-  const parts = /^([^<>=!]*)([<>=!]*)(.*)$/s.exec(over === null ? expression : over[1]!)!
+  const parts = /^([^<>=!]*)([<>=!]*)(.*)$/s.exec(over === null ? expression : expression.slice(0, over.index))!
   const aggText = parts[1]!.trim()
   const opText = parts[2]!
   const valueText = parts[3]!.trim()
@@ -220,9 +221,8 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
 
   let aggregation: ThresholdAggregation
   let percentile: number | undefined
-  const p = /^p(?:\(\s*([^()]*?)\s*\)|(\d[\d.]*))$/.exec(aggText)
-  if (p !== null) {
-    const n = p[1] ?? p[2]!
+  const n = aggText.startsWith('p(') && aggText.endsWith(')') ? aggText.slice(2, -1).trim() : /^p\d[\d.]*$/.test(aggText) ? aggText.slice(1) : undefined
+  if (n !== undefined && !/[()]/.test(n)) {
     percentile = Number(n)
     if (!/^\d+(\.\d+)?$/.test(n) || !(percentile > 0 && percentile <= 100)) {
       throw fail(`the percentile in "${aggText}" must be a number above 0 and at most 100, as in "p(95)" or "p99.9"`)
@@ -231,14 +231,14 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
   } else if ((NAMED as readonly string[]).includes(aggText)) {
     aggregation = aggText as ThresholdAggregation
   } else {
-    const hint = ALIASES[aggText.toLowerCase()]
+    const hint = ALIASES.get(aggText.toLowerCase())
     const mean = hint === undefined ? didYouMean(aggText, [...NAMED, 'p(95)']) : ` Did you mean "${hint}"?`
     throw fail(`"${aggText}" is not an aggregation.${mean} A ${info.type} has ${VALID[info.type].join(', ')}`)
   }
   if (!OPERATORS.includes(opText)) throw fail(`"${opText}" is not an operator (one of ${OPERATORS.join(' ')})`)
   const op = opText as ThresholdOperator
 
-  const budgetText = /^(.*?)\s*\bbaseline$/s.exec(valueText)?.[1]
+  const budgetText = /(?:^|\W)baseline$/.test(valueText) ? valueText.slice(0, -'baseline'.length).trimEnd() : undefined
   if (budgetText !== undefined) {
     if (windowSec !== undefined) throw fail('a baseline budget compares whole runs, so it takes no window; drop "over …"')
     if (op === '==' || op === '!=') throw fail(`a baseline budget compares with one of < <= > >=, not ${op}`)
@@ -247,7 +247,7 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
   if (v === null) throw fail(valueText === '' ? 'it has no value after the operator' : `"${valueText}" is not a number`)
   const unit = v[2]!
   const relative = budgetText !== undefined && unit === '%'
-  if (unit !== '' && !relative && UNIT_MS[unit] === undefined) {
+  if (unit !== '' && !relative && !UNIT_MS.has(unit)) {
     throw fail(unit === '%' ? 'rates are fractions: write 0.01 for 1% (or "+10% baseline" for a change against a baseline run)' : `"${unit}" is not a unit (one of us ms s)`)
   }
 
@@ -261,7 +261,8 @@ function parseExpression(expression: string, metric: string, info: MetricInfo): 
   }
   const timed = isTime(info, aggregation)
   if (unit !== '' && !relative && !timed) throw fail(`units apply only to times, and ${aggText} of ${metric} is not a time; drop "${unit}"`)
-  const value = Number(v[1]) * (timed && !relative ? UNIT_MS[unit || 'ms']! : 1)
+  const value = Number(v[1]) * (timed && !relative ? UNIT_MS.get(unit || 'ms')! : 1)
+  if (!Number.isFinite(value)) throw fail(`"${v[1]}${unit}" is beyond what a number can hold; write a finite value such as ${timed ? '"200" or "1.5s"' : '"0.01" or "100"'}`)
   const budget = budgetText === undefined ? undefined : { relative, amount: value }
   return {
     aggregation,

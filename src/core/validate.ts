@@ -29,10 +29,11 @@ export function expectKnownKeys(value: Record<string, unknown>, allowed: readonl
   }
 }
 
-/** Throws CHAPERON_INVALID_OPTION unless `value` is an integer ≥ `min`. */
+/** Throws CHAPERON_INVALID_OPTION unless `value` is an integer ≥ `min`, and below 2^53, where integers stop being exact. */
 export function expectInteger(value: unknown, where: string, min: number, example: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
-    throw invalid(where, `an integer of at least ${min}, such as ${example}`, value)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    const expected = Number.isInteger(value) && (value as number) >= min ? `an integer of at most ${Number.MAX_SAFE_INTEGER}` : `an integer of at least ${min}`
+    throw invalid(where, `${expected}, such as ${example}`, value)
   }
   return value
 }
@@ -72,8 +73,10 @@ export function invalid(where: string, expected: string, value: unknown): Chaper
 /** A short, quoted rendering of a user's value for error messages. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'function') return 'a function'
-  if (typeof value === 'string') return JSON.stringify(value)
-  if (value === undefined || typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)
+  if (typeof value === 'string') return value.length > 80 ? `${JSON.stringify(value.slice(0, 77))}... (${value.length} characters)` : JSON.stringify(value)
+  if (value === undefined || typeof value === 'number' || typeof value === 'boolean' || value === null) return Object.is(value, -0) ? '-0' : String(value)
+  if (typeof value === 'bigint') return `${value}n`
+  if (typeof value === 'symbol') return String(value)
   if (Array.isArray(value)) return 'an array'
   try {
     const json = JSON.stringify(value)

@@ -1,6 +1,7 @@
 import type { Plugin } from 'vite'
 import type { Reporter, Vitest } from 'vitest/node'
 import { ChaperonError, didYouMean } from '../core/errors.ts'
+import { describeValue, expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
 import type { ProgressMessage } from '../core/progress.ts'
 import { listenForProgress, progressSocketPath } from '../reporters/progress.ts'
 import { CsvReporter, type CsvReporterOptions, resolveCsvReporterOptions } from '../reporters/csv-reporter.ts'
@@ -11,6 +12,7 @@ import { JsonReporter, type JsonReporterOptions, resolveJsonReporterOptions } fr
 import { isLive } from '../reporters/live.ts'
 import { resolveSummaryReporterOptions, SummaryReporter, type SummaryReporterOptions } from '../reporters/summary-reporter.ts'
 import { PROGRESS_SOCKET_ENV } from '../core/progress.ts'
+import { cancelOnStopSignal } from './interrupt.ts'
 
 /** The options of each reporter chaperon ships, by name. */
 export interface ReporterOptions {
@@ -59,6 +61,10 @@ const configured = new WeakSet<Vitest>()
  * The Vite plugin that adds chaperon's reporters to Vitest. Put it in the root
  * config's `plugins`; list `loadProject()` in `test.projects` to run load tests.
  *
+ * It also makes the first Ctrl-C (SIGINT or SIGTERM) of a run cancel it
+ * gracefully: running load tests stop with their partial results, marked
+ * `interrupted`, and every reporter writes them. A second one exits at once.
+ *
  * When a reporter is live (the summary's progress line, InfluxDB streaming),
  * the plugin also opens the local socket that load tests in Vitest's workers
  * send their progress and metrics to, and passes its path to them in
@@ -72,7 +78,8 @@ export function chaperon(options: ChaperonPluginOptions = {}): Plugin {
       if (configured.has(vitest)) return
       configured.add(vitest)
       const created = reporters.map((create) => create())
-      vitest.config.reporters.push(...created)
+      // Last, so a second signal exits at once only after every reporter has written.
+      vitest.config.reporters.push(...created, cancelOnStopSignal(vitest))
       const listeners = created.filter(isLive)
       if (listeners.length > 0) serveProgress(vitest, (message) => listeners.forEach((r) => r.onLive(message)))
     },
@@ -98,21 +105,20 @@ function serveProgress(vitest: Vitest, onMessage: (message: ProgressMessage) => 
 }
 
 function resolveReporters(options: ChaperonPluginOptions): Array<() => Reporter> {
-  if (typeof options !== 'object' || options === null) {
-    throw new ChaperonError('CHAPERON_INVALID_OPTION', `chaperon() takes an options object such as { reporters: ['summary'] }; got ${String(options)}.`)
-  }
-  for (const key of Object.keys(options)) {
-    if (key !== 'reporters') throw new ChaperonError('CHAPERON_UNKNOWN_OPTION', `chaperon() has an unknown option "${key}".${didYouMean(key, ['reporters'])} Known options: reporters.`)
-  }
-  const specs: unknown = options.reporters ?? ['summary']
-  if (!Array.isArray(specs)) {
-    throw new ChaperonError('CHAPERON_INVALID_OPTION', `chaperon() reporters must be an array such as ['summary']; got ${JSON.stringify(specs)}.`)
-  }
-  return specs.map((spec: ReporterSpec) => {
+  const given = expectObject(options, 'chaperon() options', "{ reporters: ['summary'] }")
+  expectKnownKeys(given, ['reporters'], 'chaperon()')
+  const specs: unknown = given.reporters ?? ['summary']
+  if (!Array.isArray(specs)) throw invalid('chaperon() reporters', "an array such as ['summary', ['json', { outputDir: 'results' }]]", specs)
+  return specs.map((spec: unknown, i) => {
+    const where = `chaperon() reporters[${i}]`
+    if (Array.isArray(spec) && (spec.length === 0 || spec.length > 2)) throw invalid(where, "a reporter name, or [name, options] such as ['json', { outputDir: 'results' }]", spec)
     const [name, reporterOptions] = Array.isArray(spec) ? spec : [spec]
-    if (!Object.hasOwn(REPORTERS, name)) {
-      throw new ChaperonError('CHAPERON_INVALID_OPTION', `chaperon() reporters has an unknown reporter ${JSON.stringify(name)}.${didYouMean(String(name), Object.keys(REPORTERS))} Known reporters: ${Object.keys(REPORTERS).join(', ')}.`)
+    if (typeof name !== 'string' || !Object.hasOwn(REPORTERS, name)) {
+      throw new ChaperonError(
+        'CHAPERON_INVALID_OPTION',
+        `${where} names an unknown reporter ${describeValue(name)}.${typeof name === 'string' ? didYouMean(name, Object.keys(REPORTERS)) : ''} Known reporters: ${Object.keys(REPORTERS).join(', ')}.`,
+      )
     }
-    return REPORTERS[name](reporterOptions)
+    return REPORTERS[name as ReporterName](reporterOptions)
   })
 }

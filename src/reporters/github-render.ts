@@ -1,7 +1,7 @@
 import { isAbsolute, relative, sep } from 'node:path'
 import { type Baselines, compareResults, type Comparison, findBaseline, isBudgetExpression, parseResultThreshold, resultMetrics, type ValueComparison } from '../core/baseline.ts'
 import { formatDuration } from '../core/duration.ts'
-import type { LoadTestResult, ThresholdResult } from '../core/result.ts'
+import type { Interruption, LoadTestResult, ThresholdResult } from '../core/result.ts'
 import type { MetricInfo } from '../core/series.ts'
 import { budgetLimit, formatChange, formatThresholdLine, formatThresholdValue } from '../core/thresholds.ts'
 
@@ -40,6 +40,7 @@ export function renderAnnotations(results: readonly LoadTestResult[], options: A
       where['col'] = String(result.location.column)
     }
     const properties = { ...where, title: `chaperon: ${result.name}` }
+    if (result.interrupted !== undefined) lines.push(command('error', properties, interruption(result.interrupted)))
     for (const t of result.thresholds) {
       const line = `${t.key} ${formatThresholdLine(t)}`
       if (!t.ok) lines.push(command('error', properties, `✗ ${line}`))
@@ -77,6 +78,7 @@ export function renderStepSummary(results: readonly LoadTestResult[], options: P
     out.push(facts.filter((f) => f !== undefined).join(' · '))
     const abort = r.abortedBy
     if (abort !== undefined) out.push('', `Stopped after ${formatDuration(abort.atMs)} by ${code(abort.key)} ${code(abort.expression)} (${text(abort.display)}, abortOnFail).`)
+    if (r.interrupted !== undefined) out.push('', interruption(r.interrupted))
     if (r.thresholds.length > 0) {
       const metrics = resultMetrics(r)
       out.push('', '| | metric | threshold | value |', '|:-:|---|---|---|')
@@ -103,8 +105,10 @@ export function renderPrComment(results: readonly LoadTestResult[], baselines?: 
   if (baselines === undefined) out.push('No baseline was given, so nothing is compared.')
   else out.push(`Compared with the baseline in ${code(baselines.source)}.`)
   for (const problem of baselines?.problems ?? []) out.push('', `> ⚠ ${text(problem)}`)
-  for (const c of comparisons) {
+  for (const [i, c] of comparisons.entries()) {
     out.push('', `### ${mark(c.status === 'passed')} ${text(c.name)}`, '')
+    const stopped = results[i]!.interrupted
+    if (stopped !== undefined) out.push(interruption(stopped), '')
     if (baselines !== undefined && c.baselineStartedAt === null) out.push('No baseline for this load test.', '')
     out.push('| metric | threshold | actual | baseline | change |', '|---|---|--:|--:|--:|')
     for (const t of c.thresholds) {
@@ -173,6 +177,10 @@ function shown(v: ValueComparison | undefined): string {
 
 function change(v: ValueComparison): string {
   return v.baselineDisplay === 'no baseline' ? '—' : formatChange(v.change)
+}
+
+function interruption(i: Interruption): string {
+  return `Interrupted (${i.by}) after ${formatDuration(i.atMs)}: the figures cover the run until then.`
 }
 
 function mark(ok: boolean): string {

@@ -126,8 +126,11 @@ function facts(r: LoadTestResult): string {
 
 function aborted(r: LoadTestResult): string {
   const a = r.abortedBy
-  if (a === undefined) return ''
-  return `<p class="aborted"><strong>Aborted</strong> after ${esc(formatDuration(a.atMs))} by <code>${esc(a.key)}</code> <code>${esc(a.expression)}</code> ${esc(a.display)} (abortOnFail)</p>\n`
+  const i = r.interrupted
+  let out = ''
+  if (a !== undefined) out += `<p class="aborted"><strong>Aborted</strong> after ${esc(formatDuration(a.atMs))} by <code>${esc(a.key)}</code> <code>${esc(a.expression)}</code> ${esc(a.display)} (abortOnFail)</p>\n`
+  if (i !== undefined) out += `<p class="aborted"><strong>Interrupted</strong> (${esc(i.by)}) after ${esc(formatDuration(i.atMs))}: the figures cover the run until then.</p>\n`
+  return out
 }
 
 function thresholds(list: readonly ThresholdResult[]): string {

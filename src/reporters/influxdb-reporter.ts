@@ -3,7 +3,7 @@ import { parseDuration } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
 import type { ProgressMessage } from '../core/progress.ts'
 import type { LoadTestResult } from '../core/result.ts'
-import { describeValue, expectBoolean, expectInteger, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../core/validate.ts'
+import { describeValue, expectBoolean, expectInteger, expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
 import { InfluxDbClient } from './influxdb-client.ts'
 import { linesFromSeconds, RESERVED_TAGS, secondsFromTimeSeries, summaryLines } from './influxdb-line.ts'
 import type { LiveReporter } from './live.ts'
@@ -171,12 +171,12 @@ function expectText(value: unknown, key: string): string {
 }
 
 function expectTags(value: unknown): Readonly<Record<string, string>> {
-  const tags = expectStringRecord(value, `${WHERE}'s tags option`, "{ env: 'staging' }")
+  const tags = expectObject(value, `${WHERE}'s tags option`, "{ env: 'staging' }")
   for (const [key, tagValue] of Object.entries(tags)) {
     if (RESERVED_TAGS.includes(key)) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${WHERE}'s tags option cannot set "${key}": chaperon sets it on every point. Name the tag otherwise.`)
-    if (key === '' || tagValue === '') throw invalid(`${WHERE}'s tags.${key}`, 'a non-empty string (InfluxDB cannot store an empty tag)', tagValue)
+    if (typeof tagValue !== 'string' || key === '' || tagValue === '') throw invalid(`${WHERE}'s tags.${key}`, 'a non-empty string (InfluxDB cannot store an empty tag)', tagValue)
   }
-  return Object.freeze({ ...tags })
+  return Object.freeze({ ...(tags as Record<string, string>) })
 }
 
 function positiveDuration(value: unknown, key: string, example: string): number {

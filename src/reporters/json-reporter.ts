@@ -29,7 +29,7 @@ export function resolveJsonReporterOptions(options: unknown = {}): Readonly<Requ
 
 // The order keys are written in: the order of the fields in result.ts. Keys not
 // listed (from a newer result) follow, sorted, so nothing is dropped.
-const RESULT_KEYS = ['schemaVersion', 'name', 'location', 'startedAt', 'durationMs', 'status', 'scenarios', 'metrics', 'timeSeries', 'thresholds', 'errors', 'abortedBy']
+const RESULT_KEYS = ['schemaVersion', 'name', 'location', 'startedAt', 'durationMs', 'status', 'scenarios', 'metrics', 'timeSeries', 'thresholds', 'errors', 'abortedBy', 'interrupted']
 const LOCATION_KEYS = ['file', 'line', 'column']
 const SCENARIO_KEYS = ['name', 'executor', 'scenario']
 const SERIES_KEYS = ['metric', 'type', 'tags', 'trend', 'value', 'passes', 'total', 'min', 'max', 'points']
@@ -40,6 +40,7 @@ const POINT_KEYS = ['t', 'count', 'value', 'passes', 'total', 'min', 'mean', 'p5
 const THRESHOLD_KEYS = ['key', 'expression', 'ok', 'actual', 'display', 'baseline', 'change']
 const ERROR_KEYS = ['scenario', 'action', 'code', 'message', 'stack', 'count']
 const ABORTED_BY_KEYS = ['key', 'expression', 'display', 'atMs']
+const INTERRUPTED_KEYS = ['by', 'atMs']
 
 /**
  * One load test's result as the `json` reporter writes it: the
@@ -65,6 +66,7 @@ function canonical(result: LoadTestResult): unknown {
   if (Array.isArray(r['thresholds'])) r['thresholds'] = r['thresholds'].map((t: unknown) => ordered(t, THRESHOLD_KEYS))
   if (Array.isArray(r['errors'])) r['errors'] = r['errors'].map((e: unknown) => ordered(e, ERROR_KEYS))
   if (isRecord(r['abortedBy'])) r['abortedBy'] = ordered(r['abortedBy'], ABORTED_BY_KEYS)
+  if (isRecord(r['interrupted'])) r['interrupted'] = ordered(r['interrupted'], INTERRUPTED_KEYS)
   return r
 }
 

@@ -21,8 +21,21 @@ export interface HttpRow {
   failures: number
 }
 
+/** Failed requests that share one `error_code`. */
+export interface FailureRow {
+  /** The `error_code` tag, such as `ECONNREFUSED` or `HTTP_503`. */
+  code: string
+  count: number
+  /** Share of all HTTP requests, from 0 to 1. */
+  share: number
+  /** The request names that failed with it, most failures first. */
+  names: string[]
+}
+
 /** Shown in place of a tag the series lacks. */
 const MISSING = '-'
+// Request names listed after each error code; the rest are counted.
+const FAILURE_NAMES = 3
 
 /** A row with its merged histogram, so a total row can merge further. */
 interface HttpGroup {
@@ -61,8 +74,39 @@ function httpGroups(result: Pick<LoadTestResult, 'metrics' | 'durationMs'>): Htt
 }
 
 /**
+ * Failed requests grouped by `error_code`, most frequent first (then by code),
+ * from the `http_req_failed` series. A failed series without the tag (a result
+ * written before unexpected statuses were tagged) is grouped as `HTTP_<status>`,
+ * as the runtime tags it now.
+ */
+export function failureRows(result: Pick<LoadTestResult, 'metrics'>): FailureRow[] {
+  const groups = new Map<string, { count: number; names: Map<string, number> }>()
+  let requests = 0
+  for (const s of result.metrics) {
+    if (s.metric !== 'http_req_failed' || s.type !== 'rate') continue
+    requests += s.total
+    if (s.passes === 0) continue
+    const code = s.tags['error_code'] ?? (s.tags['status'] !== undefined && s.tags['status'] !== '0' ? `HTTP_${s.tags['status']}` : MISSING)
+    let group = groups.get(code)
+    if (group === undefined) groups.set(code, (group = { count: 0, names: new Map() }))
+    group.count += s.passes
+    const name = s.tags['name'] ?? MISSING
+    group.names.set(name, (group.names.get(name) ?? 0) + s.passes)
+  }
+  return [...groups]
+    .map(([code, g]) => ({
+      code,
+      count: g.count,
+      share: requests === 0 ? 0 : g.count / requests,
+      names: [...g.names].sort((a, b) => b[1] - a[1] || compare(a[0], b[0])).map(([name]) => name),
+    }))
+    .sort((a, b) => b.count - a.count || compare(a.code, b.code))
+}
+
+/**
  * The end-of-test terminal summary of one load test: header, per-request table,
- * iterations, checks, data, VUs, scenario errors and threshold verdicts. Pure:
+ * failed requests by error code, iterations, checks, data, VUs, scenario errors
+ * and threshold verdicts. Pure:
  * colours come from `palette`, so callers decide about TTYs and `NO_COLOR`.
  * Ends with a newline.
  */
@@ -71,6 +115,7 @@ export function renderSummary(result: LoadTestResult, palette: Palette): string 
   const sections = [
     header(result, palette),
     httpTable(result, palette),
+    failures(result, palette),
     stats(series, result.durationMs, palette),
     errors(result, palette),
     thresholds(result.thresholds, palette),
@@ -110,6 +155,10 @@ function header(result: LoadTestResult, p: Palette): string[] {
   if (abort !== undefined) {
     lines.push(`  ${p.red('aborted')} after ${formatDuration(abort.atMs)}: ${abort.key} '${abort.expression}' ${abort.display} (abortOnFail)`)
   }
+  const stopped = result.interrupted
+  if (stopped !== undefined) {
+    lines.push(`  ${p.red(`interrupted (${stopped.by})`)} after ${formatDuration(stopped.atMs)}: the figures cover the run until then`)
+  }
   return lines
 }
 
@@ -138,6 +187,22 @@ function rowCells(r: HttpRow, p: Palette): string[] {
     ...[r.p50, r.p90, r.p95, r.p99, r.max].map(formatMillis),
     failures,
   ]
+}
+
+/** Under the table: what its failures column is made of, one line per error code. */
+function failures(result: LoadTestResult, p: Palette): string[] {
+  const rows = failureRows(result)
+  if (rows.length === 0) return []
+  const width = (cells: string[]): number => Math.max(...cells.map((c) => c.length))
+  const counts = rows.map((r) => `${r.count}×`)
+  const shares = rows.map((r) => percent(r.share, 1))
+  const [countWidth, codeWidth, shareWidth] = [width(counts), width(rows.map((r) => r.code)), width(shares)]
+  const lines = rows.map((r, i) => {
+    const shown = r.names.slice(0, FAILURE_NAMES).join(', ')
+    const more = r.names.length > FAILURE_NAMES ? ` +${r.names.length - FAILURE_NAMES} more` : ''
+    return `    ${p.red(counts[i]!.padStart(countWidth))}  ${r.code.padEnd(codeWidth)}  ${shares[i]!.padStart(shareWidth)}  ${p.dim(shown + more)}`
+  })
+  return [`  ${p.red('failed requests')} ${p.dim('by error_code')}`, ...lines]
 }
 
 function stats(series: readonly Series[], durationMs: number, p: Palette): string[] {

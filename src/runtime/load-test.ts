@@ -1,15 +1,17 @@
 import { type TestContext, TestRunner } from 'vitest'
 import { applyBaseline, BASELINE_ENV, type Baselines, findBaseline } from '../core/baseline.ts'
 import { ChaperonError, ThresholdsFailedError } from '../core/errors.ts'
-import type { LoadTestResult } from '../core/result.ts'
+import type { Interruption, LoadTestResult } from '../core/result.ts'
 import { readBaselines } from '../core/result-files.ts'
 import { formatThresholdLine } from '../core/thresholds.ts'
+import { expectInteger } from '../core/validate.ts'
 import { userFrames } from './callsite.ts'
 import { metricInfo } from './metrics/user-metrics.ts'
 import type { LoadTestOptions } from './options.ts'
 import { type ResolvedLoadTest, resolveLoadTestOptions } from './resolve-options.ts'
 import { openProgress } from './progress-channel.ts'
 import { type LoadTestRun, runLoadTest } from './run.ts'
+import { onStopSignal } from './stop-signals.ts'
 
 /** The key under which a test's `LoadTestResult` is stored in Vitest's task meta. */
 export const META_KEY = 'chaperon'
@@ -26,7 +28,12 @@ declare module 'vitest' {
 
 /** Declares a load test. */
 export interface LoadTestFn {
-  (name: string, options: LoadTestOptions): void
+  /**
+   * @param timeout How long Vitest waits for the test, in ms, as in `test(name, fn, timeout)`.
+   * Defaults to the longest scenario's `startTime` + duration + `gracefulStop`, plus a minute.
+   * When it passes, the run stops and its partial result is reported, marked `interrupted`.
+   */
+  (name: string, options: LoadTestOptions, timeout?: number): void
 }
 
 /** `loadTest()` with Vitest's modifiers. */
@@ -61,26 +68,40 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
   this: Record<string, unknown>,
   name: string,
   options: LoadTestOptions,
+  timeout?: number,
 ) {
   // Captured here so a threshold failure points at the user's loadTest() line, not at chaperon.
   const callsite = new Error().stack
-  const resolved = this.todo === true ? undefined : resolveAtCallsite(name, options, callsite)
+  const resolved = this.todo === true ? undefined : resolveAtCallsite(name, options, timeout, callsite)
   const test = TestRunner.getCurrentSuite().task(name, {
     ...this,
-    timeout: resolved === undefined ? undefined : timeoutFor(resolved),
+    timeout: resolved === undefined ? undefined : (timeout ?? timeoutFor(resolved)),
     handler: async (context) => {
       if (resolved === undefined) return
       const location = test.location === undefined ? undefined : { file: test.file.filepath, ...test.location }
-      const progress = openProgress(context.task.id, name)
+      const interrupt = new AbortController()
+      const stop = (by: Interruption['by']): void => {
+        if (!interrupt.signal.aborted) interrupt.abort(by)
+      }
+      // Vitest aborts the signal when the test times out or the run is cancelled, and fails the test at once.
+      const onVitestAbort = (): void => stop(interruptionBy(context.signal.reason))
+      context.signal.addEventListener('abort', onVitestAbort, { once: true })
+      const offSignals = onStopSignal(stop)
+      const finished = runAndStore(name, resolved, location, context, interrupt.signal)
+      // So the partial result of a test Vitest gave up on is stored before the test is reported.
+      context.onTestFinished(() => finished.then(noop, noop))
       let run: LoadTestRun
       try {
-        run = await runLoadTest(name, resolved, location, { progress: (snapshot) => progress?.update(snapshot), second: (t, samples) => progress?.second(t, samples) })
+        run = await finished
       } finally {
-        await progress?.end()
+        offSignals()
+        context.signal.removeEventListener('abort', onVitestAbort)
       }
-      const { misuse } = run
-      const result = await judgeBudgets(run.result, resolved)
-      context.task.meta[META_KEY] = result
+      const { result, misuse } = run
+      if (result.interrupted !== undefined) {
+        const { by, atMs } = result.interrupted
+        throw atCallsite(new ChaperonError('CHAPERON_INTERRUPTED', `"${name}" was interrupted (${by}) after ${(atMs / 1000).toFixed(1)}s; its partial result is reported, marked interrupted.`), callsite)
+      }
       await annotateVerdicts(context, result)
       if (misuse !== undefined) throw misuse
       if (result.status === 'failed') {
@@ -93,9 +114,37 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
   })
 }) as unknown as LoadTestAPI
 
-/** Resolves the options; a mistake is thrown with a stack that starts at the user's loadTest() line. */
-function resolveAtCallsite(name: string, options: LoadTestOptions, callsite: string | undefined): ResolvedLoadTest {
+/** Runs the load test and stores its result, judged against the baseline, in the task's meta for the reporters. */
+async function runAndStore(name: string, lt: ResolvedLoadTest, location: LoadTestResult['location'], context: TestContext, interrupt: AbortSignal): Promise<LoadTestRun> {
+  const progress = openProgress(context.task.id, name)
+  let run: LoadTestRun
   try {
+    run = await runLoadTest(name, lt, location, { progress: (snapshot) => progress?.update(snapshot), second: (t, samples) => progress?.second(t, samples), interrupt })
+  } finally {
+    await progress?.end()
+  }
+  const result = await judgeBudgets(run.result, lt)
+  context.task.meta[META_KEY] = result
+  return { result, misuse: run.misuse }
+}
+
+function noop(): void {}
+
+/**
+ * What Vitest aborted a test's signal for: a cancelled run (`TestRunAbortError`,
+ * whose reason is the signal when chaperon's plugin cancelled it), else the
+ * test's timeout.
+ */
+function interruptionBy(reason: unknown): Interruption['by'] {
+  if (!(reason instanceof Error) || reason.name !== 'TestRunAbortError') return 'timeout'
+  const why = (reason as Error & { reason?: unknown }).reason
+  return why === 'SIGINT' || why === 'SIGTERM' ? why : 'cancel'
+}
+
+/** Resolves the options; a mistake is thrown with a stack that starts at the user's loadTest() line. */
+function resolveAtCallsite(name: string, options: LoadTestOptions, timeout: number | undefined, callsite: string | undefined): ResolvedLoadTest {
+  try {
+    if (timeout !== undefined) expectInteger(timeout, `loadTest("${name}") timeout`, 1, 600_000)
     return resolveLoadTestOptions(name, options)
   } catch (error) {
     throw error instanceof ChaperonError ? atCallsite(error, callsite) : error

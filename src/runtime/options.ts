@@ -18,6 +18,14 @@ export interface CommonScenarioOptions {
   config?: Record<string, unknown>
   /** How long after the load test starts this scenario starts. @default '0s' */
   startTime?: Duration
+  /**
+   * The longest one iteration may run. An iteration still running then is cut
+   * off: its requests in flight are cancelled, it counts in
+   * `errors{action:iteration, error_code:ITERATION_TIMEOUT}`, and the VU goes on
+   * with a new session. Without it, an iteration that never ends holds its VU
+   * until the executor's end plus `gracefulStop`.
+   */
+  iterationTimeout?: Duration
 }
 
 /** A fixed number of VUs loop over the scenario for a duration (k6 `constant-vus`). */
@@ -148,6 +156,14 @@ export interface LoadTestOptions {
   config?: Record<string, unknown>
   /** HTTP settings. */
   http?: HttpOptions
+  /**
+   * More names whose values are secrets, beyond `authorization`,
+   * `proxy-authorization`, `cookie` and `set-cookie`: headers, query
+   * parameters, JSON fields and config keys (any case), such as
+   * `['x-api-key', 'password']`. Their values are replaced by `[REDACTED]` in
+   * `s.log` output, in recorded errors and in every report (docs/reliability.md).
+   */
+  redact?: string[]
   /**
    * Worker threads to spread the load over: `'auto'` for one per core, or a
    * number. VUs, iterations and arrival slots are split between them, and

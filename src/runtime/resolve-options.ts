@@ -3,6 +3,7 @@ import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { parseDuration } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
 import type { Tags } from '../core/result.ts'
+import { type RedactionSettings, secretValues } from '../core/redact.ts'
 import { type ParsedThreshold, parseThresholds } from '../core/thresholds.ts'
 import { expectBoolean, expectInteger, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../core/validate.ts'
 import { basicAuthorization } from './http/request-options.ts'
@@ -36,6 +37,8 @@ export interface ResolvedScenario {
   /** When the executor stops starting iterations, from its start. */
   durationMs: number
   gracefulStopMs: number
+  /** The longest one iteration may run, if limited. */
+  iterationTimeoutMs: number | undefined
   tags: Tags
   config: Readonly<Record<string, unknown>>
   /** What `s.log` prints. */
@@ -59,6 +62,8 @@ export interface ResolvedLoadTest {
     authorization: string | undefined
     insecure: boolean
   }
+  /** The names and known values kept out of logs, errors and reports. */
+  redact: RedactionSettings
 }
 
 /** The defaults of every optional setting. */
@@ -72,9 +77,9 @@ export const DEFAULTS = Object.freeze({
   httpTimeout: '60s',
 })
 
-const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http', 'workers'] as const
+const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http', 'workers', 'redact'] as const
 const HTTP_KEYS = ['headers', 'connections', 'timeout', 'auth', 'insecure'] as const
-const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config', 'startTime'] as const
+const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config', 'startTime', 'iterationTimeout'] as const
 const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly string[]>> = {
   'constant-vus': ['vus', 'duration'],
   'ramping-vus': ['startVUs', 'stages', 'gracefulRampDown'],
@@ -93,15 +98,21 @@ const EXECUTORS = ['constant-vus', 'ramping-vus', 'per-vu-iterations', 'shared-i
 export function resolveLoadTestOptions(testName: string, input: LoadTestOptions): ResolvedLoadTest {
   const where = `loadTest("${testName}")`
   const options = expectObject(input, `${where} options`, "{ scenarios: { main: { scenario, executor: 'constant-vus', vus: 10, duration: '30s' } } }")
-  expectKnownKeys(options, TOP_KEYS, `${where} options`)
+  expectKnownKeys(options, TOP_KEYS, `${where} options`, topLevelHint)
   const config = options.config === undefined ? {} : expectObject(options.config, `${where} config`, "{ userCount: 10 }")
   const scenariosInput = expectObject(options.scenarios, `${where} scenarios`, "{ main: { scenario: browse, executor: 'constant-vus', vus: 10, duration: '30s' } }")
-  const scenarios = Object.entries(scenariosInput).map(([key, value]) => resolveScenario(`${where} scenarios.${key}`, key, value, config))
+  const scenarios = Object.entries(scenariosInput).map(([key, value]) => {
+    if (key.trim() === '') throw invalid(`${where} scenarios`, 'keys that name each scenario, such as { browse: { … } }', key)
+    return resolveScenario(`${where} scenarios.${key}`, key, value, config)
+  })
   if (scenarios.length === 0) throw invalid(`${where} scenarios`, "at least one scenario, such as { main: { scenario: browse, executor: 'constant-vus', vus: 10, duration: '30s' } }", scenariosInput)
 
   const http = options.http === undefined ? {} : expectObject(options.http, `${where} http`, "{ timeout: '10s' }")
   expectKnownKeys(http, HTTP_KEYS, `${where} http`)
   const vusMax = scenarios.reduce((sum, s) => sum + s.vus, 0)
+  const headers = http.headers === undefined ? {} : expectStringRecord(http.headers, `${where} http.headers`, "{ authorization: 'Bearer …' }")
+  const authorization = http.auth === undefined ? undefined : basicAuthorization(http.auth, `${where} http.auth`)
+  const redactKeys = resolveRedact(`${where} redact`, options.redact)
   return {
     baseUrl: options.baseUrl === undefined ? undefined : resolveBaseUrl(`${where} baseUrl`, options.baseUrl),
     scenarios,
@@ -109,12 +120,15 @@ export function resolveLoadTestOptions(testName: string, input: LoadTestOptions)
     thresholds: resolveThresholds(where, options.thresholds),
     workers: resolveWorkers(`${where} workers`, options.workers),
     http: {
-      headers: http.headers === undefined ? {} : expectStringRecord(http.headers, `${where} http.headers`, "{ authorization: 'Bearer …' }"),
+      headers,
       connections: http.connections === undefined ? vusMax : expectInteger(http.connections, `${where} http.connections`, 1, 100),
-      timeoutMs: parseDuration(http.timeout ?? DEFAULTS.httpTimeout, `${where} http.timeout`),
-      authorization: http.auth === undefined ? undefined : basicAuthorization(http.auth, `${where} http.auth`),
+      // 0 would be no timeout at all to undici.
+      timeoutMs: positiveDuration(http.timeout ?? DEFAULTS.httpTimeout, `${where} http.timeout`, "'60s'"),
+      authorization,
       insecure: http.insecure === undefined ? false : expectBoolean(http.insecure, `${where} http.insecure`),
     },
+    // Each scenario's config is the load test's merged with its own, so both are searched.
+    redact: { keys: redactKeys, values: secretValues(redactKeys, headers, [config, ...scenarios.map((s) => s.config)], authorization) },
   }
 }
 
@@ -143,6 +157,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     scenario,
     gracefulStopMs: parseDuration(o.gracefulStop ?? DEFAULTS.gracefulStop, `${where}.gracefulStop`),
     startTimeMs: parseDuration(o.startTime ?? DEFAULTS.startTime, `${where}.startTime`),
+    iterationTimeoutMs: o.iterationTimeout === undefined ? undefined : positiveDuration(o.iterationTimeout, `${where}.iterationTimeout`, "'30s'"),
     sharedIterations: executor === 'shared-iterations',
     vuOffset: 0,
     arrival: undefined,
@@ -202,8 +217,7 @@ function resolveRamp(where: string, o: Record<string, unknown>): RampingVusSetti
 
 /** The rate plan and VU pool of an arrival-rate executor; rates become iterations per ms. */
 function resolveArrival(where: string, executor: 'constant-arrival-rate' | 'ramping-arrival-rate', o: Record<string, unknown>): ArrivalRateSettings {
-  const unitMs = parseDuration(o.timeUnit ?? DEFAULTS.timeUnit, `${where}.timeUnit`)
-  if (unitMs <= 0) throw invalid(`${where}.timeUnit`, "a duration above zero such as '1s' or '1m'", o.timeUnit)
+  const unitMs = positiveDuration(o.timeUnit ?? DEFAULTS.timeUnit, `${where}.timeUnit`, "'1s' or '1m'")
   const rate = (value: unknown, at: string): number => {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw invalid(at, 'a number of iterations per timeUnit, at least 0, such as 50', value)
     return value / unitMs
@@ -221,6 +235,13 @@ function resolveArrival(where: string, executor: 'constant-arrival-rate' | 'ramp
   return { startRate: o.startRate === undefined ? 0 : rate(o.startRate, `${where}.startRate`), stages, preAllocatedVUs, maxVUs }
 }
 
+/** A duration above zero. */
+function positiveDuration(value: unknown, where: string, example: string): number {
+  const ms = parseDuration(value, where)
+  if (ms <= 0) throw invalid(where, `a duration above zero such as ${example}`, value)
+  return ms
+}
+
 function resolveThresholds(where: string, input: unknown): ParsedThreshold[] {
   let parsed: ParsedThreshold[]
   try {
@@ -232,11 +253,29 @@ function resolveThresholds(where: string, input: unknown): ParsedThreshold[] {
   return parsed
 }
 
+const SCENARIO_KEYS: ReadonlySet<string> = new Set([...COMMON_KEYS, ...Object.values(EXECUTOR_KEYS).flat()])
+
+/** Where a key written at the top of the options belongs, for the unknown-option message. */
+function topLevelHint(key: string): string | undefined {
+  if ((HTTP_KEYS as readonly string[]).includes(key)) return `It belongs in http: { ${key}: … }.`
+  if (SCENARIO_KEYS.has(key)) return `It belongs in a scenario: scenarios: { main: { scenario, executor: 'constant-vus', ${key}: … } }.`
+  return undefined
+}
+
 /** Where an option another executor takes belongs, for the unknown-option message. */
 function belongsTo(key: string, executor: ResolvedScenario['executor']): string | undefined {
   const owner = (Object.keys(EXECUTOR_KEYS) as Array<ResolvedScenario['executor']>).find((e) => e !== executor && EXECUTOR_KEYS[e].includes(key))
   if (owner === undefined) return undefined
   return `It belongs to ${owner === 'concurrency' ? "Chaperon's form { scenario, concurrency: N } (without executor)" : `executor: '${owner}'`}.`
+}
+
+/** Names of secrets, lower-cased. */
+function resolveRedact(where: string, value: unknown): string[] {
+  if (value === undefined) return []
+  if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || !/^[\w.$-]+$/.test(k))) {
+    throw invalid(where, "an array of header, parameter or config key names such as ['x-api-key', 'password']", value)
+  }
+  return value.map((k: string) => k.toLowerCase())
 }
 
 /** `'auto'` is one worker per core. */

@@ -2,8 +2,9 @@ import { performance } from 'node:perf_hooks'
 import type { ChaperonError } from '../core/errors.ts'
 import { decodeHistogram, percentile, toMillis } from '../core/histogram.ts'
 import type { ProgressSnapshot } from '../core/progress.ts'
-import { type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
+import { type Interruption, type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
 import { aggregate } from '../core/series.ts'
+import { redactResult, redactTags, Redactor } from '../core/redact.ts'
 import { evaluateThresholds } from '../core/thresholds.ts'
 import { type IntervalSample, TimelineBuilder } from '../core/timeline.ts'
 import { checkAbortOnFail, ThresholdAbort } from './abort-on-fail.ts'
@@ -36,6 +37,19 @@ export interface RunHooks {
   progress?: (snapshot: ProgressSnapshot) => void
   /** Called with each closed second of the metrics, merged over the workers. */
   second?: (t: number, samples: IntervalSample[]) => void
+  /**
+   * Stops the run at once when aborted, with what stopped it (`Interruption['by']`)
+   * as the reason: the result keeps what was measured and is marked `interrupted`.
+   */
+  interrupt?: AbortSignal
+}
+
+/** The reason a run is cut off with when it is interrupted from outside. */
+export class Interrupted extends Error {
+  constructor(by: Interruption['by'], atMs: number) {
+    super(`the load test was interrupted (${by}) after ${(atMs / 1000).toFixed(1)}s`)
+    this.name = 'Interrupted'
+  }
 }
 
 /**
@@ -49,18 +63,27 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   const registry = new MetricsRegistry()
   const errorLog = new ErrorLog()
   const timeline = new TimelineBuilder(lt.workers)
+  const redactor = new Redactor(lt.redact)
   const abort = new AbortController()
   const totalMs = Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs))
   let abortedBy: LoadTestResult['abortedBy']
+  let interrupted: Interruption | undefined
   let t0 = performance.now()
+  const onInterrupt = (): void => {
+    if (abort.signal.aborted) return
+    interrupted = { by: hooks.interrupt!.reason as Interruption['by'], atMs: performance.now() - t0 }
+    abort.abort(new Interrupted(interrupted.by, interrupted.atMs))
+  }
+  if (hooks.interrupt?.aborted === true) onInterrupt()
+  else hooks.interrupt?.addEventListener('abort', onInterrupt, { once: true })
 
   const onSeconds = (seconds: Array<{ t: number; samples: IntervalSample[] }>): void => {
     for (const { t, samples } of seconds) {
       if (lt.workers > 1) registry.absorb(samples)
-      hooks.second?.(t, samples)
+      hooks.second?.(t, samples.map((s) => ({ ...s, tags: redactTags(s.tags, redactor) })))
       hooks.progress?.(snapshot(samples, registry, performance.now() - t0, totalMs))
     }
-    if (seconds.length === 0 || abortedBy !== undefined) return
+    if (seconds.length === 0 || abort.signal.aborted) return
     const atMs = performance.now() - t0
     const hit = checkAbortOnFail(lt.thresholds, registry, () => timeline.toTimeSeries().series, seconds.at(-1)!.t, atMs)
     if (hit === undefined) return
@@ -85,25 +108,31 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     errorLog.absorb(run.errors)
     misuse = run.misuse
   }
+  hooks.interrupt?.removeEventListener('abort', onInterrupt)
 
   const durationMs = performance.now() - t0
   const timeSeries = timeline.toTimeSeries()
   const thresholds = evaluateThresholds(lt.thresholds, registry.series(), durationMs / 1000, metricInfo, timeSeries.series)
+  if (misuse !== undefined) {
+    misuse.message = redactor.text(misuse.message)
+    if (misuse.stack !== undefined) misuse.stack = redactor.text(misuse.stack)
+  }
   const result: LoadTestResult = {
     schemaVersion: SCHEMA_VERSION,
     name,
     ...(location === undefined ? {} : { location }),
     startedAt: new Date(performance.timeOrigin + t0).toISOString(),
     durationMs,
-    status: misuse === undefined && abortedBy === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
+    status: misuse === undefined && abortedBy === undefined && interrupted === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
     scenarios: lt.scenarios.map((s) => ({ name: s.key, executor: s.executor, scenario: s.scenario.name })),
     metrics: registry.toResults(),
     timeSeries,
     thresholds,
     errors: errorLog.toResults(),
     ...(abortedBy === undefined ? {} : { abortedBy }),
+    ...(interrupted === undefined ? {} : { interrupted }),
   }
-  return { result, misuse }
+  return { result: redactResult(result, redactor), misuse }
 }
 
 /**
@@ -133,6 +162,7 @@ export async function runHere(
   t0: number,
   onSecond: (t: number, samples: IntervalSample[]) => void,
 ): Promise<ChaperonError | undefined> {
+  const redactor = new Redactor(lt.redact)
   const vus = registry.gauge('vus', {})
   setGauge(registry.gauge('vus_max', {}), lt.vusMax)
   let active = 0
@@ -151,8 +181,10 @@ export async function runHere(
         wsHeaders: client.defaultHeaders,
         insecure: lt.http.insecure,
         logLevel: s.logLevel,
+        redactor,
         vuOffset: s.vuOffset,
-        interruptible: s.executor === 'ramping-vus',
+        interruptible: s.executor === 'ramping-vus' || s.iterationTimeoutMs !== undefined,
+        iterationTimeoutMs: s.iterationTimeoutMs,
         metricsFor(scenario) {
           let m = nested.get(scenario)
           if (m === undefined) nested.set(scenario, (m = new ScenarioMetrics(registry, normalizeTags({ ...s.tags, scenario }), errorLog)))

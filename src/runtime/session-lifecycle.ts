@@ -7,10 +7,10 @@ import { SessionCookies } from './http/cookies.ts'
 import { errorCodeOf } from './metrics/error-log.ts'
 import { activeMetrics } from './metrics/user-metrics.ts'
 import { isScenario, type Scenario } from './scenario.ts'
-import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, LAG, RampedDown, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
+import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, IterationTimeout, LAG, RampedDown, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
 
-/** How scenario code that threw is taken: the load test cut it off, it aborted, or it failed. */
-type Outcome = 'stopped' | 'aborted' | 'halted' | 'error'
+/** How scenario code that threw is taken: the load test cut it off, it aborted, it was halted or timed out, or it failed. */
+type Outcome = 'stopped' | 'aborted' | 'halted' | 'timeout' | 'error'
 
 /**
  * Records what a session's code threw: errors count under `errors{action,
@@ -27,6 +27,10 @@ function settleThrown(s: Session, error: unknown, action: string): Outcome {
   }
   // Stopped from outside: a timed-out await cancelled it, or its VU was ramped down.
   if (error instanceof TaskCancelled || error instanceof RampedDown) return 'halted'
+  if (error instanceof IterationTimeout) {
+    metrics.recordError(action, 'ITERATION_TIMEOUT', `IterationTimeout: ${error.message}`, undefined)
+    return 'timeout'
+  }
   if (error instanceof ChaperonError) ctx.onMisuse(error)
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   metrics.recordError(action, errorCodeOf(error), message, error instanceof Error ? error.stack : undefined)
@@ -106,6 +110,30 @@ export async function awaitTasks(s: Session, name: string, which: 'first' | 'all
       metrics.recordError('await', 'TASK_TIMEOUT', `task "${task.name}" did not finish within ${timeoutMs}ms`)
       return undefined
     })
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Waits for an iteration's `running` code, at most `ms`: then the session is
+ * halted, which cancels its requests in flight, and `IterationTimeout` is
+ * thrown. Code that ignores the halt is left behind, its outcome ignored.
+ */
+async function within(s: Session, running: void | Promise<void>, ms: number): Promise<void> {
+  const settled = Promise.resolve(running)
+  // Left behind after a timeout, it may still reject; that is no longer anyone's error.
+  settled.catch(() => {})
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new IterationTimeout(ms)
+      s[INTERNALS].halt.abort(error)
+      reject(error)
+    }, ms)
+  })
+  try {
+    await Promise.race([settled, expired])
   } finally {
     clearTimeout(timer)
   }
@@ -202,7 +230,9 @@ export class VirtualUser {
     if (plannedAt !== undefined) s[LAG] = Math.max(0, started - plannedAt) * 1000
     let outcome: Outcome | undefined
     try {
-      await this.#scenario.run(s)
+      const timeoutMs = ctx.iterationTimeoutMs
+      if (timeoutMs === undefined) await this.#scenario.run(s)
+      else await within(s, this.#scenario.run(s), timeoutMs)
     } catch (error) {
       outcome = settleThrown(s, error, 'iteration')
     }
@@ -210,10 +240,11 @@ export class VirtualUser {
     const halt = internals.halt.signal
     if (outcome === undefined && halt.aborted) outcome = settleThrown(s, halt.reason, 'iteration')
     if (outcome === 'stopped') return false
-    if (outcome === 'halted') {
-      // Ramped down past its grace: the iteration is cut off, not counted, and the session ends.
+    if (outcome === 'halted' || outcome === 'timeout') {
+      // Ramped down past its grace or timed out: the iteration is cut off, not counted, and the
+      // session ends. A timed-out VU goes on with a new session; a ramped-down one stops.
       await this.#drop()
-      return false
+      return outcome === 'timeout'
     }
     if (internals.tasks.size > 0) await awaitPending(s)
     // Signals nobody waited for by the end of the iteration would pile up for the session's life.

@@ -1,4 +1,6 @@
+import { formatWithOptions } from 'node:util'
 import { ChaperonError } from '../core/errors.ts'
+import type { Redactor } from '../core/redact.ts'
 
 /** How much `s.log` prints; each level includes the ones after it. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
@@ -23,29 +25,39 @@ function checkLevel(value: unknown, where: string): LogLevel {
   throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} must be one of ${LOG_LEVELS.map((l) => `'${l}'`).join(', ')}; got ${JSON.stringify(value)}.`)
 }
 
-/** A session's logger: each line starts with `<session id> [<parent id>] <scenario> |`. */
+/**
+ * A session's logger: each line starts with `<session id> [<parent id>] <scenario> |`.
+ * Arguments are formatted as `console.log` formats them, then secrets are
+ * redacted (docs/reliability.md).
+ */
 export class SessionLog {
   readonly #prefix: string
   readonly #rank: number
+  readonly #redactor: Redactor
 
-  constructor(prefix: string, level: LogLevel) {
+  constructor(prefix: string, level: LogLevel, redactor: Redactor) {
     this.#prefix = prefix
     this.#rank = LOG_LEVELS.indexOf(level)
+    this.#redactor = redactor
   }
 
   debug(...args: unknown[]): void {
-    if (this.#rank <= 0) console.debug(this.#prefix, ...args)
+    if (this.#rank <= 0) console.debug(this.#line(args))
   }
 
   info(...args: unknown[]): void {
-    if (this.#rank <= 1) console.info(this.#prefix, ...args)
+    if (this.#rank <= 1) console.info(this.#line(args))
   }
 
   warn(...args: unknown[]): void {
-    if (this.#rank <= 2) console.warn(this.#prefix, ...args)
+    if (this.#rank <= 2) console.warn(this.#line(args))
   }
 
   error(...args: unknown[]): void {
-    if (this.#rank <= 3) console.error(this.#prefix, ...args)
+    if (this.#rank <= 3) console.error(this.#line(args))
+  }
+
+  #line(args: unknown[]): string {
+    return this.#redactor.text(formatWithOptions({ colors: false }, this.#prefix, ...args))
   }
 }

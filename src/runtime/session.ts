@@ -3,8 +3,9 @@ import { setImmediate } from 'node:timers'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { type Duration, parseDuration, timerMs } from '../core/duration.ts'
 import { BUILTIN_METRICS } from '../core/builtin-metrics.ts'
+import type { Redactor } from '../core/redact.ts'
 import { ChaperonError, MissingConfigError } from '../core/errors.ts'
-import { expectInteger, expectObject, invalid } from '../core/validate.ts'
+import { expectInteger, expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
 import type { HttpClient, RequestScope } from './http/client.ts'
 import type { SessionCookies } from './http/cookies.ts'
 import type { InflightRequests } from './http/inflight.ts'
@@ -35,10 +36,17 @@ export interface ScenarioContext {
   /** `http.insecure`, for `wss://` handshakes. */
   readonly insecure: boolean
   readonly logLevel: LogLevel
+  /** Takes secrets out of `s.log` lines. */
+  readonly redactor: Redactor
   /** Added to the VU numbers the executor gives, so VUs of several worker threads are numbered apart. */
   readonly vuOffset?: number
-  /** True under `ramping-vus`, whose VUs can be cut off one by one: their requests then stop waiting at once. */
+  /**
+   * True when VUs can be cut off one by one (under `ramping-vus`, or with an
+   * `iterationTimeout`): their requests then stop waiting at once.
+   */
   readonly interruptible: boolean
+  /** The longest one iteration may run, if limited. */
+  readonly iterationTimeoutMs?: number | undefined
   /** Metrics tagged with another scenario's name, for scenarios run nested with `s.run()`. */
   metricsFor(scenario: string): ScenarioMetrics
   /** Scenario code misused chaperon's API (a ChaperonError): a bug in the test, which fails it. */
@@ -93,6 +101,14 @@ export class TaskCancelled extends Error {
   constructor(task: string) {
     super(`task "${task}" was cancelled after its await timed out`)
     this.name = 'TaskCancelled'
+  }
+}
+
+/** Thrown through an iteration that outlived the scenario's `iterationTimeout`. */
+export class IterationTimeout extends Error {
+  constructor(ms: number) {
+    super(`the iteration did not end within its iterationTimeout of ${ms}ms`)
+    this.name = 'IterationTimeout'
   }
 }
 
@@ -229,7 +245,8 @@ export class Session {
   /** Logs prefixed with `<session id> [<parent id>] <scenario> |`. Only `warn` and `error` print unless `logLevel` or `CHAPERON_LOG_LEVEL` asks for more. */
   get log(): SessionLog {
     const parent = this.parentId === undefined ? '' : ` [${this.parentId}]`
-    return (this.#log ??= new SessionLog(`${this.id}${parent} ${this.scenario} |`, this[INTERNALS].ctx.logLevel))
+    const { ctx } = this[INTERNALS]
+    return (this.#log ??= new SessionLog(`${this.id}${parent} ${this.scenario} |`, ctx.logLevel, ctx.redactor))
   }
 
   /** The session's WebSocket connections: `await s.ws.connect('/chat')`. */
@@ -337,7 +354,7 @@ export class Session {
   async repeat(n: number, fn: (turn: number) => unknown, options: RepeatOptions = {}): Promise<void> {
     expectInteger(n, 'repeat() count', 0, 5)
     expectFunction(fn, 'repeat(n, fn)')
-    expectObject(options, 'repeat() options', "{ traced: 'poll' }")
+    expectKnownKeys(expectObject(options, 'repeat() options', "{ traced: 'poll' }"), ['traced'], 'repeat() options')
     if (options.traced !== undefined && (typeof options.traced !== 'string' || options.traced === '')) throw invalid('repeat() traced', "a name such as 'poll'", options.traced)
     for (let turn = 0; turn < n; turn++) {
       this.#check()
@@ -354,7 +371,7 @@ export class Session {
    */
   async retryOnError<T>(fn: () => T | Promise<T>, options: RetryOptions = {}): Promise<T> {
     expectFunction(fn, 'retryOnError(fn)')
-    expectObject(options, 'retryOnError() options', '{ retries: 3, delay: 100 }')
+    expectKnownKeys(expectObject(options, 'retryOnError() options', '{ retries: 3, delay: 100 }'), ['retries', 'delay'], 'retryOnError() options')
     const retries = expectInteger(options.retries ?? 3, 'retryOnError() retries', 0, 3)
     if (options.delay !== undefined) delayMillis(options.delay)
     for (let attempt = 0; ; attempt++) {
@@ -449,7 +466,7 @@ export class Session {
    */
   spread<T>(name: string, options: SpreadOptions, fn: (child: Session) => T | Promise<T>): this {
     this.#check()
-    expectObject(options, `spread('${name}') options`, "{ count: 10, over: '5s' }")
+    expectKnownKeys(expectObject(options, `spread('${name}') options`, "{ count: 10, over: '5s' }"), ['count', 'over'], `spread('${name}') options`)
     const count = expectInteger(options.count, `spread('${name}') count`, 1, 10)
     const overMs = parseDuration(options.over, `spread('${name}') over`)
     for (let i = 0; i < count; i++) forkChild(this, name, (i * overMs) / count, fn)
@@ -539,12 +556,13 @@ function untilHalted<T>(promise: Promise<T>, halt: AbortSignal): Promise<T> {
 }
 
 function timeoutMs(options: WaitOptions, where: string): number {
-  expectObject(options, `${where} options`, "{ timeout: '30s' }")
+  expectKnownKeys(expectObject(options, `${where} options`, "{ timeout: '30s' }"), ['timeout'], `${where} options`)
   return options.timeout === undefined ? DEFAULT_TIMEOUT_MS : timerMs(parseDuration(options.timeout, `${where} timeout`))
 }
 
 function delayMillis(value: DelayValue): number {
   if (typeof value === 'object' && value !== null) {
+    expectKnownKeys(expectObject(value, 'delay()', '{ min: 50, max: 150 }'), ['min', 'max'], 'delay()')
     const min = parseDuration(value.min, 'delay({ min })')
     const max = parseDuration(value.max, 'delay({ max })')
     if (max < min) throw new ChaperonError('CHAPERON_INVALID_OPTION', `delay({ min, max }) needs min ≤ max; got min ${min}ms and max ${max}ms.`)

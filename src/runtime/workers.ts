@@ -142,7 +142,9 @@ export async function runOnWorkers(
   const onAbort = (): void => {
     for (const w of workers) w.postMessage({ type: 'abort', message: String((abort.reason as Error | undefined)?.message ?? abort.reason) } satisfies ToWorker)
   }
-  abort.addEventListener('abort', onAbort, { once: true })
+  // An abort while the workers were still loading stops them as soon as they start.
+  if (abort.aborted) onAbort()
+  else abort.addEventListener('abort', onAbort, { once: true })
   try {
     await Promise.all(ended.map((e) => e.promise))
   } finally {

@@ -30,8 +30,24 @@
  *   GET  /cookies, /cookies/*   JSON {cookies: {name: value}} as received
  *   GET  /basic-auth?user=u&pass=p    200 {user} when the request's Basic credentials are
  *                               u:p, else 401 with www-authenticate
- *   ANY  /reset                 resets the connection before any response byte
+ *   ANY  /reset                 resets the connection (TCP RST) before any response byte
  *   ANY  /hang                  never answers; the socket is destroyed by close()
+ *
+ * Fault routes, each one way a target can fail a client (docs/http.md#errors says what a
+ * load test records for each). The `after-headers` ones send 200 headers announcing a
+ * 1024-byte body, `?sent=N` bytes of it (0–1023, default 512), then:
+ *
+ *   GET  /fault/reset-after-headers   a TCP reset, 200 ms later (time for the client to read
+ *                               what was sent: a reset drops data the client has not read yet)
+ *   GET  /fault/close-after-headers   a normal close (FIN), leaving the body short
+ *   GET  /fault/hang-after-headers    nothing more; the socket is destroyed by close()
+ *   GET  /fault/drip?chunks=N&every=MS&size=B   200 with a body of N chunks (default 10,
+ *                               ≤ 1000) of B bytes (default 16, ≤ 65 536), one every MS ms
+ *                               (default 100, ≤ 60 000), the first at once
+ *   GET  /fault/malformed-status      `HTTP/1.1 2OO OK` (letter O's), then closes
+ *   GET  /fault/informational?code=C  a 1xx interim response (100 Continue, 102 Processing
+ *                               or 103 Early Hints with a `link` header; default 103),
+ *                               then 200 text "ok"
  *   POST /broadcast/:channel    sends the body as a text message to every WebSocket on
  *                               /ws/broadcast?channel=:channel → 200 {delivered: n}
  *   anything else               404
@@ -52,19 +68,23 @@
  *
  * GET routes answer HEAD too and 405 to other methods. Bad parameters answer
  * 400 with a message saying what to send instead.
+ *
+ * It listens on loopback only (127.0.0.0/8, ::1 or `localhost`): it answers anyone
+ * with resets, hangs and a busy loop, so it must not be reachable from the network.
  */
 import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Socket } from 'node:net'
+import { BlockList, isIP, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { gunzipSync } from 'node:zlib'
+import { ChaperonError } from '../core/errors.ts'
 import { createWsRoutes, type WsRoutes } from './ws-routes.ts'
 
 /** Where {@link startTargetServer} listens. */
 export interface TargetServerOptions {
   /** @default 0 (a free port) */
   port?: number
-  /** @default '127.0.0.1' */
+  /** A loopback address (127.0.0.0/8, `::1`) or `localhost`; anything else throws `CHAPERON_INVALID_OPTION`. @default '127.0.0.1' */
   host?: string
 }
 
@@ -84,6 +104,16 @@ const MAX_JSON_ITEMS = 100_000
 const MAX_BODY_BYTES = 10 * 1024 * 1024
 // Load tests open many sessions, each with its own cart; the oldest are dropped.
 const MAX_CARTS = 10_000
+// The body the /fault/*-after-headers routes announce but never finish.
+const PARTIAL_LENGTH = 1024
+const RESET_AFTER_MS = 200
+const MAX_DRIP_CHUNKS = 1000
+const MAX_DRIP_SIZE = 64 * 1024
+const INFORMATIONAL = [100, 102, 103]
+
+const LOOPBACK = new BlockList()
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4')
+LOOPBACK.addAddress('::1', 'ipv6')
 
 const PRODUCTS = Array.from({ length: 10 }, (_, i) => ({
   id: i + 1,
@@ -202,6 +232,56 @@ function bytes(res: ServerResponse, rawCount: string): void {
     res.end()
   }
   pump()
+}
+
+/** The start of a 200 response announcing {@link PARTIAL_LENGTH} bytes, and `?sent=` of them. */
+function partial(res: ServerResponse, query: URLSearchParams, then: () => void): void {
+  const sent = intParam(query, 'sent', PARTIAL_LENGTH / 2, PARTIAL_LENGTH - 1)
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': PARTIAL_LENGTH })
+  res.write(FILLER.subarray(0, sent), then)
+}
+
+type Fault = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void
+
+/** The /fault/:name routes. */
+const FAULTS: Readonly<Record<string, Fault>> = {
+  'reset-after-headers': (req, res, query) =>
+    partial(res, query, () => {
+      const timer = setTimeout(() => req.socket.resetAndDestroy(), RESET_AFTER_MS)
+      req.socket.once('close', () => clearTimeout(timer))
+    }),
+  'close-after-headers': (req, res, query) => partial(res, query, () => void req.socket.end()),
+  'hang-after-headers': (_req, res, query) => partial(res, query, () => {}),
+  drip: (_req, res, query) => drip(res, query),
+  // Written past the ServerResponse, which can only send a valid status line.
+  'malformed-status': (req) => void req.socket.end('HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok'),
+  informational: (_req, res, query) => informational(res, query),
+}
+
+function drip(res: ServerResponse, query: URLSearchParams): void {
+  const chunks = intParam(query, 'chunks', 10, MAX_DRIP_CHUNKS)
+  const every = intParam(query, 'every', 100, MAX_DELAY_MS)
+  const size = intParam(query, 'size', 16, MAX_DRIP_SIZE)
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': chunks * size })
+  let left = chunks
+  let timer: NodeJS.Timeout | undefined
+  const next = (): void => {
+    if (left === 0) return void res.end()
+    left--
+    res.write(FILLER.subarray(0, size))
+    timer = setTimeout(next, left === 0 ? 0 : every)
+  }
+  res.on('close', () => clearTimeout(timer))
+  next()
+}
+
+function informational(res: ServerResponse, query: URLSearchParams): void {
+  const code = Number(query.get('code') ?? 103)
+  if (!INFORMATIONAL.includes(code)) throw new BadRequest(`code must be one of ${INFORMATIONAL.join(', ')}, got '${query.get('code')}'`)
+  if (code === 100) res.writeContinue()
+  else if (code === 102) res.writeProcessing()
+  else res.writeEarlyHints({ link: '</products>; rel=preload; as=fetch' })
+  send(res, 200, 'ok')
 }
 
 function createCarts() {
@@ -324,6 +404,9 @@ function createHandler(ws: WsRoutes): Handler {
     if (path === '/echo') return echo(req, res, url)
     if (path === '/reset') return void req.socket.resetAndDestroy()
     if (path === '/hang') return
+    if (first === 'fault' && second !== undefined && extra === undefined && Object.hasOwn(FAULTS, second)) {
+      return req.method === 'GET' || req.method === 'HEAD' ? FAULTS[second]!(req, res, query) : methodNotAllowed(res, 'GET, HEAD')
+    }
     if (first === 'status' && second !== undefined && extra === undefined) return status(res, second, query)
     if (path === '/cart') return req.method === 'POST' ? cart(req, res) : methodNotAllowed(res, 'POST')
     // POST, not GET: it stops the whole server, which no prefetch or crawler should do by accident.
@@ -362,6 +445,10 @@ function createHandler(ws: WsRoutes): Handler {
  * await target.close()
  */
 export async function startTargetServer(options: TargetServerOptions = {}): Promise<TargetServer> {
+  const host = options.host ?? '127.0.0.1'
+  if (!isLoopback(host)) {
+    throw new ChaperonError('CHAPERON_INVALID_OPTION', `The target server listens on loopback only, got host '${host}'. Use '127.0.0.1' (or '::1', 'localhost'): it resets, hangs and stalls on request, so it must not be reachable from the network.`)
+  }
   const ws = createWsRoutes()
   const handle = createHandler(ws)
   // Tracked by hand because closeAllConnections() misses sockets still sending their request.
@@ -378,7 +465,6 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
   })
-  const host = options.host ?? '127.0.0.1'
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject)
     server.listen(options.port ?? 0, host, () => {
@@ -402,4 +488,12 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
       return closing
     },
   }
+}
+
+/** Whether `host` is a loopback address (127.0.0.0/8, `::1`, also written out or IPv4-mapped) or `localhost`. */
+export function isLoopback(host: string): boolean {
+  if (host.toLowerCase() === 'localhost') return true
+  const family = isIP(host)
+  if (family === 0) return false
+  return LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6')
 }

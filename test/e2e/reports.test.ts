@@ -1,4 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -157,5 +159,24 @@ describe('every reporter in one real run', () => {
     } finally {
       await influx.stop()
     }
+  })
+})
+
+describe('an exporter outage', () => {
+  it('InfluxDB down: the local files are still written, the failure is reported and fails the run', async () => {
+    const closed = createServer()
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+    const port = (closed.address() as AddressInfo).port
+    await new Promise((resolve) => closed.close(resolve))
+    const out = mkdtempSync(join(tmpdir(), 'chaperon-influx-down-'))
+    const run = await runFixtureProject('reports', { CHAPERON_E2E_OUT: out, CHAPERON_E2E_INFLUX: `http://127.0.0.1:${port}` })
+    expect(run.exitCode).toBe(1)
+    expect(run.output).toContain(`ChaperonError [CHAPERON_EXPORT_FAILED]: Writing to InfluxDB at http://127.0.0.1:${port}/write?db=e2e&precision=ms failed after 4 attempts`)
+    expect(run.output).toContain('The points of "reports its verdicts" were not written.')
+    const [jsonFile] = readdirSync(join(out, 'json'))
+    const json = JSON.parse(readFileSync(join(out, 'json', jsonFile!), 'utf8')) as LoadTestResult
+    expect(json.name).toBe('reports its verdicts')
+    expect(readFileSync(join(out, 'results.csv'), 'utf8')).toContain('reports its verdicts,http_reqs,counter,')
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('reports its verdicts')
   })
 })

@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { once } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startTargetServer } from '../../fixtures/servers/http.ts'
 import type { TargetServer } from '../../fixtures/servers/http.ts'
+import { isLoopback } from '../../src/target/http-server.ts'
 
 let target: TargetServer
 
@@ -17,6 +20,37 @@ afterAll(async () => {
 
 function get(path: string, init?: RequestInit): Promise<Response> {
   return fetch(`${target.url}${path}`, init)
+}
+
+/** What a raw HTTP/1.1 client gets for `GET path`: every byte until the connection ends, and how it ended. */
+async function raw(path: string, { method = 'GET', idleMs }: { method?: string; idleMs?: number } = {}): Promise<{ text: string; error: string | undefined; ms: number }> {
+  const socket = connect(target.port, '127.0.0.1')
+  const started = performance.now()
+  socket.write(`${method} ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`)
+  const chunks: Buffer[] = []
+  let error: string | undefined
+  let idle: NodeJS.Timeout | undefined
+  const quiet = (): void => {
+    if (idleMs === undefined) return
+    clearTimeout(idle)
+    idle = setTimeout(() => socket.destroy(), idleMs)
+  }
+  socket.on('data', (chunk: Buffer) => {
+    chunks.push(chunk)
+    quiet()
+  })
+  socket.on('error', (e: NodeJS.ErrnoException) => (error = e.code))
+  quiet()
+  // Not events.once(), which rejects on the 'error' a reset emits first.
+  await new Promise((resolve) => socket.on('close', resolve))
+  clearTimeout(idle)
+  return { text: Buffer.concat(chunks).toString('latin1'), error, ms: performance.now() - started }
+}
+
+/** The status line, headers and body of a raw response text. */
+function parts(text: string): { head: string; body: string } {
+  const end = text.indexOf('\r\n\r\n')
+  return { head: text.slice(0, end), body: text.slice(end + 4) }
 }
 
 async function elapsedMs(path: string): Promise<number> {
@@ -160,9 +194,104 @@ describe('target server', () => {
     await expect(get('/hang', { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({ name: 'TimeoutError' })
   })
 
+  it('resets after the headers and part of the body on /fault/reset-after-headers', async () => {
+    const { text, error } = await raw('/fault/reset-after-headers?sent=100')
+    const { head, body } = parts(text)
+    expect(head).toMatch(/^HTTP\/1\.1 200 OK\r\n/)
+    expect(head).toContain('content-length: 1024')
+    expect(body).toHaveLength(100)
+    expect(error).toBe('ECONNRESET')
+  })
+
+  it('closes normally after the headers and part of the body on /fault/close-after-headers', async () => {
+    const { text, error } = await raw('/fault/close-after-headers?sent=10')
+    expect(parts(text).head).toContain('content-length: 1024')
+    expect(parts(text).body).toHaveLength(10)
+    expect(error).toBeUndefined()
+    expect(parts((await raw('/fault/close-after-headers?sent=0')).text).body).toBe('')
+  })
+
+  it('sends the headers and part of the body, then nothing, on /fault/hang-after-headers', async () => {
+    // The raw client gives up after 300 ms of silence; the server would wait for ever.
+    const { text, ms } = await raw('/fault/hang-after-headers', { idleMs: 300 })
+    expect(parts(text).head).toContain('content-length: 1024')
+    expect(parts(text).body).toHaveLength(512)
+    expect(ms).toBeGreaterThanOrEqual(290)
+  })
+
+  it('drips a body, one chunk every so often, on /fault/drip', async () => {
+    const start = performance.now()
+    const res = await get('/fault/drip?chunks=4&every=100&size=8')
+    expect(res.headers.get('content-length')).toBe('32')
+    expect((await res.arrayBuffer()).byteLength).toBe(32)
+    // Three gaps of 100 ms between four chunks.
+    expect(performance.now() - start).toBeGreaterThanOrEqual(290)
+    expect((await (await get('/fault/drip')).arrayBuffer()).byteLength).toBe(160)
+    expect((await get('/fault/drip?chunks=1001')).status).toBe(400)
+    expect((await get(`/fault/drip?size=${64 * 1024 + 1}`)).status).toBe(400)
+  })
+
+  it('sends a malformed status line on /fault/malformed-status', async () => {
+    expect(await raw('/fault/malformed-status')).toMatchObject({ text: 'HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok', error: undefined })
+  })
+
+  it('sends a 1xx interim response before the final 200 on /fault/informational', async () => {
+    const early = (await raw('/fault/informational')).text
+    expect(early).toMatch(/^HTTP\/1\.1 103 Early Hints\r\nLink: <\/products>; rel=preload; as=fetch\r\n\r\nHTTP\/1\.1 200 OK\r\n/)
+    expect(early.endsWith('\r\n\r\nok')).toBe(true)
+    expect((await raw('/fault/informational?code=100')).text).toMatch(/^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/)
+    expect((await raw('/fault/informational?code=102')).text).toMatch(/^HTTP\/1\.1 102 Processing\r\n\r\nHTTP\/1\.1 200 OK\r\n/)
+    // fetch skips the interim response, as a client should.
+    const res = await get('/fault/informational')
+    expect([res.status, await res.text()]).toEqual([200, 'ok'])
+    expect((await get('/fault/informational?code=101')).status).toBe(400)
+  })
+
+  it('checks the parameters and the method of the fault routes', async () => {
+    expect((await get('/fault/reset-after-headers?sent=1024')).status).toBe(400)
+    expect((await get('/fault/close-after-headers?sent=-1')).status).toBe(400)
+    const post = await get('/fault/drip', { method: 'POST' })
+    expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD'])
+    expect((await get('/fault/nothing-like-this')).status).toBe(404)
+    expect((await get('/fault')).status).toBe(404)
+  })
+
   it('answers 404 for unknown paths', async () => {
     expect((await get('/nowhere')).status).toBe(404)
     expect((await get('/products/1/extra')).status).toBe(404)
+  })
+})
+
+describe('target server address', () => {
+  it.each(['127.0.0.1', '127.0.0.2', '::1', 'localhost'])('listens on the loopback address %s', async (host) => {
+    const server = await startTargetServer({ host })
+    try {
+      expect(server.url).toBe(`http://${host.includes(':') ? `[${host}]` : host}:${server.port}`)
+      expect((await fetch(`${server.url}/health`)).status).toBe(200)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it.each(['0.0.0.0', '::', '192.168.1.10', '10.0.0.1', 'example.com', ''])('refuses to listen on %j, naming 127.0.0.1 instead', async (host) => {
+    const refused = startTargetServer({ host })
+    await expect(refused).rejects.toThrow(`The target server listens on loopback only, got host '${host}'. Use '127.0.0.1'`)
+    await expect(refused).rejects.toMatchObject({ code: 'CHAPERON_INVALID_OPTION' })
+  })
+
+  it('knows loopback in all its spellings', () => {
+    expect(['127.0.0.1', '127.255.255.254', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'LOCALHOST'].filter(isLoopback)).toHaveLength(6)
+    expect(['128.0.0.1', '::2', '::', '0.0.0.0', 'localhost.example.com', '127.0.0.1.nip.io', '[::1]'].filter(isLoopback)).toEqual([])
+  })
+
+  it('refuses a non-loopback HOST when run on its own, with the same message and exit code 1', async () => {
+    const script = new URL('../../fixtures/servers/http.ts', import.meta.url)
+    const child = spawn(process.execPath, [fileURLToPath(script)], { env: { ...process.env, PORT: '0', HOST: '0.0.0.0' }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (chunk: Buffer) => (stderr += String(chunk)))
+    const [code] = await once(child, 'exit')
+    expect(code).toBe(1)
+    expect(stderr).toContain("The target server listens on loopback only, got host '0.0.0.0'. Use '127.0.0.1'")
   })
 })
 

@@ -56,6 +56,7 @@ describe('s.ws connections', () => {
     echo.send('one')
     echo.send(new Uint8Array([1, 2, 3]))
     echo.send({ json: { n: 3, tags: ['a'] } })
+    expect(() => echo.send({ json: 1, jsno: 2 } as never)).toThrow(expect.objectContaining({ code: 'CHAPERON_UNKNOWN_OPTION', message: expect.stringContaining('ws.send() has an unknown option "jsno". Did you mean "json"?') }))
     echo.send('two')
     expect(await echo.recv()).toBe('one')
     const bytes = await echo.recv()

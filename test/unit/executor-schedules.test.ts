@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
+import { Redactor } from '../../src/core/redact.ts'
 import { runArrivalRate } from '../../src/runtime/executors/arrival-rate.ts'
 import { type Clock, realClock } from '../../src/runtime/executors/clock.ts'
 import { runFixedVus, type ScenarioDeps } from '../../src/runtime/executors/fixed-vus.ts'
@@ -48,6 +49,7 @@ function harness(clock: Clock, iterationMs: number | ((vu: number) => number), h
       wsHeaders: client.defaultHeaders,
       insecure: false,
       logLevel: s.logLevel,
+      redactor: new Redactor({ keys: [], values: [] }),
       interruptible: s.executor === 'ramping-vus',
       metricsFor: () => {
         throw new Error('no nested scenarios here')

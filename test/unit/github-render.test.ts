@@ -91,6 +91,14 @@ describe('renderAnnotations', () => {
     expect(renderAnnotations([r as LoadTestResult])).toBe("::error title=chaperon%3A shop under load::✗ http_reqs 'count>1' count=0\n")
   })
 
+  it('annotates an interrupted result as an error, and says so in the job summary and the PR comment', () => {
+    const r = result({ location: { file: '/repo/a.load.ts', line: 2, column: 1 }, interrupted: { by: 'SIGTERM', atMs: 61_000 } }, [])
+    const line = 'Interrupted (SIGTERM) after 1m1s: the figures cover the run until then.'
+    expect(renderAnnotations([r], { root: '/repo' })).toBe(`::error file=a.load.ts,line=2,col=1,title=chaperon%3A shop under load::${line}\n`)
+    expect(renderStepSummary([r])).toContain(`\n${line}\n`)
+    expect(renderPrComment([r])).toContain(`### ✗ shop under load\n\n${line}\n`)
+  })
+
   it('escapes data and properties by the workflow-command rules', () => {
     expect(escapeData('50% done\r\nnext: a, b')).toBe('50%25 done%0D%0Anext: a, b')
     expect(escapeProperty('50% done\r\nnext: a, b')).toBe('50%25 done%0D%0Anext%3A a%2C b')

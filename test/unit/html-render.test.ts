@@ -97,6 +97,12 @@ describe('renderHtmlReport', () => {
     expect(embedded(html).tests).toEqual([chartData(fixedResult())])
   })
 
+  it('marks an interrupted result', () => {
+    const html = renderHtmlReport([{ ...fixedResult(), interrupted: { by: 'timeout', atMs: 2500 } }])
+    expect(html).toContain('<p class="aborted"><strong>Interrupted</strong> (timeout) after 2.5s: the figures cover the run until then.</p>')
+    expect(renderHtmlReport([fixedResult()])).not.toContain('Interrupted')
+  })
+
   it('escapes names, tags, URLs and error messages: every payload shows as text, none as markup', () => {
     const html = renderHtmlReport([hostile()])
     for (const payload of PAYLOADS) {

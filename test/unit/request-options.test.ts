@@ -58,6 +58,12 @@ describe('resolveRequest', () => {
     expect(resolve('/a', { timeout: '1.5s' }).timeoutMs).toBe(1500)
   })
 
+  it('keeps the body unless discardBody is true', () => {
+    expect(resolve('/a', {}).keepBody).toBe(true)
+    expect(resolve('/a', { discardBody: false }).keepBody).toBe(true)
+    expect(resolve('/a', { discardBody: true }).keepBody).toBe(false)
+  })
+
   it.each<[string, RequestOptions | unknown, string]>([
     ['both json and body', { json: {}, body: 'x' }, "give json and body; send one body: { json: {...} } for JSON, or { body: '...' } for raw bytes"],
     ['both form and json', { json: {}, form: {} }, "give json and form; send one body: { json: {...} } for JSON, or { form: { q: 'shoes' } } for an HTML form"],
@@ -76,6 +82,11 @@ describe('resolveRequest', () => {
     ['a check that is not a function', { check: { 'is 200': true } }, "check['is 200'] must be a function"],
     ['an object query value', { query: { a: { b: 1 } } }, 'query.a must be a string, number, boolean'],
     ['an empty name', { name: '' }, 'non-empty string'],
+    ['discardBody that is not a boolean', { discardBody: 'yes' }, 'discardBody must be true or false'],
+    ['a timeout of zero, which undici reads as none', { timeout: 0 }, "timeout must be a duration above zero such as '30s'"],
+    ['a timeout with a space', { timeout: '30 s' }, "Write '30s'."],
+    ['an empty expect list, which no status would match', { expect: [] }, 'expect must be a status (200), a range'],
+    ['a range with an unknown key', { expect: { min: 200, mx: 299 } }, 'expect has an unknown option "mx". Did you mean "max"?'],
   ])('rejects %s', (_, options, hint) => {
     let error: unknown
     try {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { createHistogram, type Histogram, recordMicros, summarize, toMillis } from '../../src/core/histogram.ts'
 import { type LoadTestResult, SCHEMA_VERSION, type SeriesResult, type Tags } from '../../src/core/result.ts'
 import { createPalette, useColors } from '../../src/reporters/colors.ts'
-import { formatBytes, formatMillis, httpRows, renderSummary } from '../../src/reporters/summary-render.ts'
+import { failureRows, formatBytes, formatMillis, httpRows, renderSummary } from '../../src/reporters/summary-render.ts'
 
 const plain = createPalette(false)
 const ANSI = /\u001b\[[0-9;]*m/
@@ -123,6 +123,62 @@ describe('httpRows', () => {
   })
 })
 
+/** A failed-request series as the runtime writes it: `http_req_failed` for one name and outcome. */
+function failed(scenario: string, name: string, status: string, errorCode: string | undefined, passes: number, total = passes): SeriesResult {
+  const tags: Record<string, string> = { scenario, name, method: 'GET', status, expected_response: String(passes === 0) }
+  if (errorCode !== undefined) tags['error_code'] = errorCode
+  return { metric: 'http_req_failed', type: 'rate', tags, passes, total }
+}
+
+/** 1000 requests, 130 of them failed under five error codes, one of which hits four request names. */
+function faults(): LoadTestResult {
+  return result({
+    metrics: [
+      failed('browse', 'GET /', '200', undefined, 0, 870),
+      failed('browse', 'GET /', '0', 'ECONNREFUSED', 40),
+      failed('browse', 'GET /a', '0', 'ECONNREFUSED', 10),
+      failed('browse', 'GET /b', '0', 'ECONNREFUSED', 10),
+      failed('checkout', 'POST /pay', '0', 'ECONNREFUSED', 20),
+      failed('checkout', 'GET /c', '0', 'ECONNREFUSED', 10),
+      failed('browse', 'GET /', '503', 'HTTP_503', 30),
+      failed('checkout', 'POST /pay', '0', 'UND_ERR_HEADERS_TIMEOUT', 5),
+      failed('browse', 'GET /', '0', 'ECONNRESET', 3),
+      failed('browse', 'GET /b', '0', 'INCOMPLETE_RESPONSE', 2),
+      // An expected 404: not failed, so neither counted nor listed.
+      failed('browse', 'GET /missing', '404', undefined, 0, 0),
+    ],
+  })
+}
+
+describe('failureRows', () => {
+  it('groups failed requests by error_code, most frequent first, with their share and the names they hit', () => {
+    expect(failureRows(faults())).toEqual([
+      { code: 'ECONNREFUSED', count: 90, share: 0.09, names: ['GET /', 'POST /pay', 'GET /a', 'GET /b', 'GET /c'] },
+      { code: 'HTTP_503', count: 30, share: 0.03, names: ['GET /'] },
+      { code: 'UND_ERR_HEADERS_TIMEOUT', count: 5, share: 0.005, names: ['POST /pay'] },
+      { code: 'ECONNRESET', count: 3, share: 0.003, names: ['GET /'] },
+      { code: 'INCOMPLETE_RESPONSE', count: 2, share: 0.002, names: ['GET /b'] },
+    ])
+  })
+
+  it('orders codes with the same count by name, and merges the series of one code', () => {
+    const r = result({ metrics: [failed('a', 'x', '0', 'ENOTFOUND', 2), failed('b', 'y', '0', 'ECONNRESET', 1), failed('b', 'x', '0', 'ECONNRESET', 1)] })
+    expect(failureRows(r).map((f) => [f.code, f.count, f.names])).toEqual([
+      ['ECONNRESET', 2, ['x', 'y']],
+      ['ENOTFOUND', 2, ['x']],
+    ])
+  })
+
+  it('groups a failed status without error_code, from an older result, as HTTP_<status>', () => {
+    expect(failureRows(shop().result)).toEqual([{ code: 'HTTP_500', count: 60, share: 0.06, names: ['GET /'] }])
+  })
+
+  it('is empty when nothing failed', () => {
+    expect(failureRows(result({ metrics: [failed('a', 'x', '200', undefined, 0, 10)] }))).toEqual([])
+    expect(failureRows(result())).toEqual([])
+  })
+})
+
 describe('renderSummary', () => {
   it('renders the header with status, duration and scenarios with executors', () => {
     const [title, scenarios] = renderSummary(shop().result, plain).split('\n')
@@ -185,6 +241,28 @@ describe('renderSummary', () => {
     expect(text).not.toContain('second line')
   })
 
+  it('breaks the failures down by error_code right under the table, at most three names per code', () => {
+    const r = faults()
+    r.metrics.push(trend('http_req_duration', { scenario: 'browse', name: 'GET /' }, latencies(1000, 1, 10)))
+    const text = renderSummary(r, plain)
+    const section = [
+      '  failed requests by error_code',
+      '    90×  ECONNREFUSED             9.00%  GET /, POST /pay, GET /a +2 more',
+      '    30×  HTTP_503                 3.00%  GET /',
+      '     5×  UND_ERR_HEADERS_TIMEOUT  0.50%  POST /pay',
+      '     3×  ECONNRESET               0.30%  GET /',
+      '     2×  INCOMPLETE_RESPONSE      0.20%  GET /b',
+    ].join('\n')
+    const sections = text.trimEnd().split('\n\n')
+    expect(sections[1]).toMatch(/^ {2}scenario /)
+    expect(sections[2]).toBe(section)
+  })
+
+  it('shows no failure breakdown when no request failed', () => {
+    const r = result({ metrics: [trend('http_req_duration', { scenario: 'a', name: 'b' }, [1]), failed('a', 'b', '200', undefined, 0, 1)] })
+    expect(renderSummary(r, plain)).not.toContain('failed requests')
+  })
+
   it('lists thresholds with ✓/✗ and their values, grouped by metric key', () => {
     const text = renderSummary(shop().result, plain)
     expect(text.endsWith(
@@ -233,6 +311,11 @@ describe('renderSummary', () => {
   it('says in the header when an abortOnFail threshold stopped the test', () => {
     const text = renderSummary(result({ status: 'failed', durationMs: 3200, abortedBy: { key: 'http_req_failed', expression: 'rate<0.1', display: 'rate=100%', atMs: 3100 } }), plain)
     expect(text.split('\n')[2]).toBe("  aborted after 3.1s: http_req_failed 'rate<0.1' rate=100% (abortOnFail)")
+  })
+
+  it('says in the header when the run was interrupted, and by what', () => {
+    const text = renderSummary(result({ status: 'failed', durationMs: 4200, interrupted: { by: 'SIGINT', atMs: 4150 } }), plain)
+    expect(text.split('\n')[2]).toBe('  interrupted (SIGINT) after 4.15s: the figures cover the run until then')
   })
 
   it('renders a result without any requests', () => {

@@ -184,6 +184,13 @@ describe('parseThresholds: errors', () => {
     ['http_reqs', 'rate>10s', 'units apply only to times'],
     ['http_req_failed', 'rate<1%', 'write 0.01 for 1%'],
     ['payload_size', 'max<2ms', 'units apply only to times'],
+    ['http_req_duration', 'p95<1e309', '"1e309" is beyond what a number can hold'],
+    ['http_req_duration', 'p95<1e308s', '"1e308s" is beyond what a number can hold'],
+    ['http_req_duration', 'p95<+1e309% baseline', 'beyond what a number can hold'],
+    ['http_req_duration', 'p95<200constructor', '"constructor" is not a unit'],
+    ['http_req_duration', 'p95<200 __proto__', '"__proto__" is not a unit'],
+    ['http_req_duration', 'constructor<200', '"constructor" is not an aggregation. A trend has'],
+    ['http_req_duration', 'p95<200 over 10 s', 'is not a window'],
   ])('on %s, rejects %j', (metric, expression, why) => {
     const e = thrown(() => parseThresholds({ [metric]: expression }, lookup))
     expect(e.code).toBe('CHAPERON_THRESHOLD_SYNTAX')
@@ -207,6 +214,12 @@ describe('parseThresholds: errors', () => {
       expect(e.message).toContain('unknown metric "http_req_duraton". Did you mean "http_req_duration"?')
       expect(e.message).toContain('docs/metrics.md')
     }
+  })
+
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty{name:x}'])('rejects %s, which a lookup in a plain object finds on its prototype', (key) => {
+    const builtinsOnly = (name: string) => BUILTIN_METRICS[name]
+    const e = thrown(() => parseThresholds(JSON.parse(JSON.stringify({ [key]: 'p95<200' })), builtinsOnly))
+    expect(e.code).toBe('CHAPERON_THRESHOLD_UNKNOWN_METRIC')
   })
 
   it('suggests from the names given, and stays quiet when nothing is close', () => {

@@ -6,6 +6,7 @@ import { ChaperonError } from '../../core/errors.ts'
 import { VERSION } from '../../core/version.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import type { SessionCookies } from './cookies.ts'
+import { httpErrorCode } from './error-codes.ts'
 import type { InflightNode, InflightRequests } from './inflight.ts'
 import { lowerCaseKeys, SCHEME } from './paths.ts'
 import { type RequestOptions, type ResolvedRequest, resolveRequest } from './request-options.ts'
@@ -253,6 +254,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    // An interim response (103 Early Hints) is not the answer: time and count the final one.
+    if (statusCode < 200) return
     this.#headersAt = performance.now()
     this.#status = statusCode
     this.#headers = headers
@@ -271,7 +274,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#finish(errorCode(error))
+    // `#status` is also set by 1xx interim responses; only a final one means the body had begun.
+    this.#finish(httpErrorCode(error, this.#status >= 200))
   }
 
   #finish(error: string | undefined): void {
@@ -307,12 +311,6 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
     }
     this.#resolve(response)
   }
-}
-
-/** A stable code for a request error: Node's `code` (`ECONNREFUSED`) or undici's (`UND_ERR_SOCKET`). */
-function errorCode(error: Error): string {
-  const code = (error as { code?: unknown }).code
-  return typeof code === 'string' ? code : error.name
 }
 
 function parseAbsolute(href: string): URL {

@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib'
 import { type Duration, parseDuration } from '../../core/duration.ts'
 import { ChaperonError } from '../../core/errors.ts'
-import { expectBoolean, expectKnownKeys, expectObject, expectStringRecord, invalid, toJson } from '../../core/validate.ts'
+import { expectBoolean, expectKnownKeys, expectObject, expectStringRecord, invalid, isPlainObject, toJson } from '../../core/validate.ts'
 import { pathWithoutQuery } from './paths.ts'
 import type { Response } from './response.ts'
 
@@ -123,12 +123,19 @@ export function resolveRequest(method: string, path: string, options: RequestOpt
     name: options.name ?? defaultName(method, path),
     headers,
     body,
-    timeoutMs: options.timeout === undefined ? defaultTimeoutMs : parseDuration(options.timeout, `${where}.timeout`),
-    keepBody: options.discardBody !== true,
+    timeoutMs: options.timeout === undefined ? defaultTimeoutMs : requestTimeout(options.timeout, `${where}.timeout`),
+    keepBody: options.discardBody === undefined || !expectBoolean(options.discardBody, `${where}.discardBody`),
     tags: options.tags === undefined ? undefined : expectStringRecord(options.tags, `${where}.tags`, "{ kind: 'search' }"),
     expect: options.expect === undefined ? defaultExpect : expectedStatuses(options.expect, `${where}.expect`),
     checks: options.check === undefined ? undefined : checks(options.check, `${where}.check`),
   }
+}
+
+/** A request timeout in ms: above zero, since undici reads 0 as no timeout at all. */
+function requestTimeout(value: unknown, where: string): number {
+  const ms = parseDuration(value, where)
+  if (ms <= 0) throw invalid(where, "a duration above zero such as '30s' (for a long wait write '1h')", value)
+  return ms
 }
 
 /**
@@ -178,12 +185,18 @@ function hasHeader(headers: Record<string, string> | undefined, name: string): b
 
 /** Turns `expect` into a predicate; checked once per request that sets it. */
 export function expectedStatuses(value: ExpectedStatuses, where: string): (status: number) => boolean {
+  const form = 'a status (200), a range ({ min: 200, max: 299 }) or a list of them ([200, 404])'
   const parts = Array.isArray(value) ? value : [value]
+  // An empty list would count every response as failed, which nobody means.
+  if (parts.length === 0) throw invalid(where, form, value)
   const ranges: StatusRange[] = []
   for (const part of parts as ReadonlyArray<unknown>) {
-    if (typeof part === 'number' && Number.isInteger(part) && part >= 100 && part <= 599) ranges.push({ min: part, max: part })
-    else if (typeof part === 'object' && part !== null && isStatus((part as StatusRange).min) && isStatus((part as StatusRange).max) && (part as StatusRange).min <= (part as StatusRange).max) ranges.push(part as StatusRange)
-    else throw invalid(where, 'a status (200), a range ({ min: 200, max: 299 }) or a list of them ([200, 404])', part)
+    if (isStatus(part)) ranges.push({ min: part, max: part })
+    else if (isPlainObject(part)) {
+      expectKnownKeys(part, ['min', 'max'], where)
+      if (!isStatus(part.min) || !isStatus(part.max) || part.min > part.max) throw invalid(where, form, part)
+      ranges.push({ min: part.min, max: part.max })
+    } else throw invalid(where, form, part)
   }
   return (status) => ranges.some((r) => status >= r.min && status <= r.max)
 }

@@ -22,7 +22,10 @@ export class Response {
   readonly headers: IncomingHttpHeaders
   /** Body bytes received. */
   readonly bytes: number
-  /** Why no response arrived, e.g. `ECONNREFUSED`, `UND_ERR_HEADERS_TIMEOUT`; undefined when one did. */
+  /**
+   * Why no usable response arrived, as a stable code (docs/http.md#errors), e.g.
+   * `ECONNREFUSED`, `INCOMPLETE_RESPONSE`; undefined when one did, also for an unexpected status.
+   */
   readonly error: string | undefined
   /** False when the status was not one the request expected, or no response arrived. */
   readonly ok: boolean

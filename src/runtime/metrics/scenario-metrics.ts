@@ -1,4 +1,5 @@
 import type { MetricType, Tags } from '../../core/result.ts'
+import { statusErrorCode } from '../http/error-codes.ts'
 import type { ErrorLog } from './error-log.ts'
 import { type MetricsRegistry, normalizeTags, recordTrend, setGauge } from './registry.ts'
 
@@ -175,7 +176,8 @@ export class ScenarioMetrics {
       method: req.method,
       status: String(status),
       expected_response: String(!failed),
-      error_code: errorCode,
+      // A failed request always has a code: the transport's, else its unexpected status's.
+      error_code: errorCode ?? (failed ? statusErrorCode(status) : undefined),
     })
     const r = this.registry
     return {

@@ -1,6 +1,6 @@
 import type { Duration } from '../../core/duration.ts'
 import { ChaperonError, didYouMean } from '../../core/errors.ts'
-import { expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
+import { expectBoolean, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../../core/validate.ts'
 import type { SessionCookies } from '../http/cookies.ts'
 import { lowerCaseKeys, pathWithoutQuery, SCHEME } from '../http/paths.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
@@ -79,12 +79,8 @@ export class WsClient {
   async connect(path: string, options: WsConnectOptions = {}): Promise<WsConnection> {
     const cut = this.#cut
     if (cut.aborted) throw cut.reason
-    if (typeof path !== 'string' || path.length === 0) throw invalid('s.ws.connect(path)', "a path such as '/chat' or a URL such as 'ws://127.0.0.1:3000/chat'", path)
-    const where = `s.ws.connect(${JSON.stringify(path)}) options`
-    expectKnownKeys(expectObject(options, where, "{ name: 'chat', protocols: ['v2'] }"), KNOWN, where)
-    if (options.name !== undefined && (typeof options.name !== 'string' || options.name.length === 0)) throw invalid(`${where}.name`, "a non-empty string such as 'chat'", options.name)
-    if (options.perMessageDeflate !== undefined && typeof options.perMessageDeflate !== 'boolean') throw invalid(`${where}.perMessageDeflate`, 'true or false', options.perMessageDeflate)
-    const name = options.name ?? pathWithoutQuery(path)
+    const checked = checkConnectOptions(path, options)
+    const { name, where } = checked
     const taken = this.#byName.get(name)
     if (taken?.active === true) {
       throw new ChaperonError(
@@ -92,7 +88,7 @@ export class WsClient {
         `A WebSocket connection named "${name}" is already open in this session. Close it first (await s.ws.get(${JSON.stringify(name)}).close()), reuse it with s.ws.get(${JSON.stringify(name)}), or give the new one its own name: s.ws.connect(${JSON.stringify(path)}, { name: '${name}-2' }).`,
       )
     }
-    const headers = options.headers === undefined ? { ...this.#scope.headers } : { ...this.#scope.headers, ...lowerCaseKeys(expectStringRecord(options.headers, `${where}.headers`, "{ authorization: 'Bearer …' }")) }
+    const headers = { ...this.#scope.headers, ...checked.headers }
     const url = this.#url(path)
     // The jar keys cookies by http(s) URL; a handshake to ws(s) is the same origin.
     const cookieUrl = url.replace(/^ws/, 'http')
@@ -117,9 +113,9 @@ export class WsClient {
         series: wsSeries(metrics, name),
         cut,
         headers,
-        protocols: protocols(options.protocols, `${where}.protocols`),
-        timeoutMs: timeoutMs(options.timeout, `${where}.timeout`),
-        perMessageDeflate: options.perMessageDeflate ?? false,
+        protocols: checked.protocols,
+        timeoutMs: checked.timeoutMs,
+        perMessageDeflate: checked.perMessageDeflate,
         onFinish: (c) => this.#live.delete(c),
       })
     } catch (error) {
@@ -196,6 +192,33 @@ export class WsClient {
   }
 }
 
+/** `s.ws.connect()`'s options once checked; `where` names them in later errors. */
+interface CheckedConnectOptions {
+  name: string
+  where: string
+  /** Lower-case, to go over the load test's defaults. */
+  headers: Record<string, string>
+  protocols: string[]
+  timeoutMs: number
+  perMessageDeflate: boolean
+}
+
+/** @internal Checks the path and options of `s.ws.connect()`, before anything is opened. */
+export function checkConnectOptions(path: unknown, options: unknown): CheckedConnectOptions {
+  if (typeof path !== 'string' || path.length === 0) throw invalid('s.ws.connect(path)', "a path such as '/chat' or a URL such as 'ws://127.0.0.1:3000/chat'", path)
+  const where = `s.ws.connect(${JSON.stringify(path)}) options`
+  const o = expectObject(options, where, "{ name: 'chat', protocols: ['v2'] }")
+  expectKnownKeys(o, KNOWN, where)
+  if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw invalid(`${where}.name`, "a non-empty string such as 'chat'", o.name)
+  return {
+    name: (o.name as string | undefined) ?? pathWithoutQuery(path),
+    where,
+    headers: o.headers === undefined ? {} : lowerCaseKeys(expectStringRecord(o.headers, `${where}.headers`, "{ authorization: 'Bearer …' }")),
+    protocols: protocols(o.protocols, `${where}.protocols`),
+    timeoutMs: timeoutMs(o.timeout, `${where}.timeout`),
+    perMessageDeflate: o.perMessageDeflate === undefined ? false : expectBoolean(o.perMessageDeflate, `${where}.perMessageDeflate`),
+  }
+}
 
 function protocols(value: unknown, where: string): string[] {
   if (value === undefined) return []

@@ -2,7 +2,8 @@ import { performance } from 'node:perf_hooks'
 import { clearTimeout, setTimeout } from 'node:timers'
 import type { IncomingMessage } from 'node:http'
 import { type RawData, WebSocket } from 'ws'
-import { invalid, isPlainObject, toJson } from '../../core/validate.ts'
+import { expectKnownKeys, invalid, isPlainObject, toJson } from '../../core/validate.ts'
+import { httpErrorCode } from '../http/error-codes.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import { Inbox } from './ws-inbox.ts'
 import type { WsSeries } from './ws-metrics.ts'
@@ -144,8 +145,10 @@ export class WsConnection {
     if (cut.aborted) throw cut.reason
     let payload: string | Uint8Array
     if (typeof data === 'string' || data instanceof Uint8Array) payload = data
-    else if (isPlainObject(data) && 'json' in data && data.json !== undefined) payload = toJson(data.json, 'ws.send({ json })')
-    else throw invalid('ws.send(data)', "a string, a Uint8Array (or Buffer), or { json: value }, such as ws.send({ json: { type: 'join' } })", data)
+    else if (isPlainObject(data) && data.json !== undefined) {
+      expectKnownKeys(data, ['json'], 'ws.send()')
+      payload = toJson(data.json, 'ws.send({ json })')
+    } else throw invalid('ws.send(data)', "a string, a Uint8Array (or Buffer), or { json: value }, such as ws.send({ json: { type: 'join' } })", data)
     if (this.#state !== 'open') {
       this.#lost('ws.send')
       return
@@ -234,13 +237,14 @@ export class WsConnection {
 
   #onError(error: Error): void {
     if (this.#state === 'closed') return
-    const code = (error as { code?: unknown }).code
+    // Node's codes normalised as for HTTP (a failed lookup is always ENOTFOUND); ws's own WS_ERR_* kept.
+    const code = typeof (error as { code?: unknown }).code === 'string' ? httpErrorCode(error, false) : undefined
     if (this.#state === 'connecting') {
-      this.#fail(typeof code === 'string' ? code : 'WS_HANDSHAKE_FAILED', `${this.url}: ${error.message}`)
+      this.#fail(code ?? 'WS_HANDSHAKE_FAILED', `${this.url}: ${error.message}`)
       return
     }
     this.#errored = true
-    this.#init.metrics.recordError('ws.socket', typeof code === 'string' ? code : 'WS_ERROR', `${this.name}: ${error.message}`)
+    this.#init.metrics.recordError('ws.socket', code ?? 'WS_ERROR', `${this.name}: ${error.message}`)
   }
 
   #onClose(code: number): void {

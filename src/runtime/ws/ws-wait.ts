@@ -25,7 +25,7 @@ export function waitOptions(options: WaitOptions | undefined, action: string): {
 }
 
 /** A timeout option in ms: a positive duration, so no wait is endless by accident. */
-export function timeoutMs(value: Duration | undefined, where: string): number {
+export function timeoutMs(value: unknown, where: string): number {
   if (value === undefined) return DEFAULT_WS_TIMEOUT_MS
   const ms = parseDuration(value, where)
   if (ms <= 0) throw invalid(where, "a duration above zero such as '2s' (for a long wait write '1h')", value)
