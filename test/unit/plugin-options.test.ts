@@ -21,7 +21,7 @@ describe('loadProject', () => {
       name: 'load',
       include: ['**/*.load.ts'],
       pool: 'forks',
-      execArgv: ['--no-allocation-site-pretenuring'],
+      execArgv: ['--no-allocation-site-pretenuring', '--max-semi-space-size=16'],
       fileParallelism: false,
       retry: 0,
       includeTaskLocation: true,
