@@ -1,7 +1,7 @@
 import type { LoadTestResult, Tags } from './result.ts'
 
-/** Header names whose values are always secret, whatever `redact` says. */
-export const ALWAYS_SECRET: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'cookie', 'set-cookie'])
+/** Names whose values are always secret, whatever `redact` says: credential headers, and `password`. */
+export const ALWAYS_SECRET: readonly string[] = Object.freeze(['authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'password'])
 
 /** What a secret is replaced with. */
 export const REDACTED = '[REDACTED]'
@@ -14,8 +14,8 @@ export interface RedactionSettings {
   values: string[]
 }
 
-// Shorter values are too likely to be ordinary text ("1", "yes") to replace wherever they appear.
-const MIN_SECRET_LENGTH = 4
+// Shorter values are too likely to be ordinary text ("test" in "latest") to replace wherever they appear.
+const MIN_SECRET_LENGTH = 8
 
 /**
  * Replaces secrets in text before it is logged, kept in an error or written
@@ -27,25 +27,33 @@ const MIN_SECRET_LENGTH = 4
  */
 export class Redactor {
   readonly #byName: RegExp
+  readonly #inline: RegExp
   readonly #values: string[]
 
   constructor(settings: RedactionSettings) {
     const names = [...new Set([...ALWAYS_SECRET, ...settings.keys])].map(escape).join('|')
+    const name = `["']?\\b(?:${names})\\b["']?\\s*(?:=>|[:=])\\s*`
+    // A query or form parameter, or name=value in text: up to the next separator.
+    const param = `(?<pname>\\b(?:${names})=)[^&#\\s;,"'\`]+`
+    // The password in a URL: scheme://user:password@host. The scheme is bounded, so a long
+    // run of letters is not rescanned at every position.
+    const user = `(?<user>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]{0,31}://[^\\s/:@]*:)[^\\s/@]+(?=@)`
     this.#byName = new RegExp(
       [
-        // A quoted value after a quoted or bare name: "cookie": "a=1", token: 'x', password = "x"
-        `(?<qname>["']?\\b(?:${names})\\b["']?\\s*[:=]\\s*)(?<q>["'\`])(?:(?!\\k<q>)[^\\\\]|\\\\.)*\\k<q>`,
+        // A quoted value after a quoted or bare name: "cookie": "a=1", token: 'x', 'authorization' => 'x'
+        `(?<qname>${name})(?<q>["'\`])(?:(?!\\k<q>)[^\\\\]|\\\\.)*\\k<q>`,
         // An array after a name, as util.inspect and JSON print header lists: 'set-cookie': [ 'a=1', 'b=2' ]
-        `(?<aname>["']?\\b(?:${names})\\b["']?\\s*:\\s*)\\[[^\\]]*\\]`,
+        `(?<aname>${name})\\[[^\\][]*\\]`,
+        // A number after a name, as JSON prints one: "pin": 12345678
+        `(?<nname>${name})-?\\d+(?:\\.\\d+)?`,
         // A header line: the rest of the line after the name and a colon.
         `(?<hname>\\b(?:${names})\\s*:[ \\t]*)(?![\\s"'\`\\[])[^\\r\\n]+`,
-        // A query or form parameter, or name=value in text: up to the next separator.
-        `(?<pname>\\b(?:${names})=)[^&#\\s;,"'\`]+`,
-        // The password in a URL: scheme://user:password@host
-        `(?<user>\\b[a-z][a-z0-9+.-]*://[^\\s/:@]*:)[^\\s/@]+(?=@)`,
+        param,
+        user,
       ].join('|'),
       'gi',
     )
+    this.#inline = new RegExp([param, user].join('|'), 'gi')
     const values = new Set<string>()
     for (const value of settings.values) {
       if (value.length < MIN_SECRET_LENGTH) continue
@@ -58,15 +66,32 @@ export class Redactor {
 
   /** `text` with every secret it holds replaced by `[REDACTED]`. */
   text(text: string): string {
-    let out = text.replace(this.#byName, (match, ...args: unknown[]) => {
-      const groups = args.at(-1) as Record<string, string | undefined>
-      if (groups.qname !== undefined) return `${groups.qname}${groups.q}${REDACTED}${groups.q}`
-      const name = groups.aname ?? groups.hname ?? groups.pname ?? groups.user
-      return name === undefined ? match : `${name}${REDACTED}`
-    })
+    return this.#known(text.replace(this.#byName, replaceByName))
+  }
+
+  /**
+   * A name (a tag value such as a request or check name) with its secrets
+   * replaced: known values, parameters and URL passwords. Not the shapes of
+   * whole lines, which would make "authorization: rejected" and
+   * "authorization: expired" one name.
+   */
+  name(text: string): string {
+    return this.#known(text.replace(this.#inline, replaceByName))
+  }
+
+  #known(text: string): string {
+    let out = text
     for (const value of this.#values) if (out.includes(value)) out = out.replaceAll(value, REDACTED)
     return out
   }
+}
+
+/** The replacement of one match of the patterns above: the name kept, the value redacted. */
+function replaceByName(match: string, ...args: unknown[]): string {
+  const groups = args.at(-1) as Record<string, string | undefined>
+  if (groups.qname !== undefined) return `${groups.qname}${groups.q}${REDACTED}${groups.q}`
+  const name = groups.aname ?? groups.nname ?? groups.hname ?? groups.pname ?? groups.user
+  return name === undefined ? match : `${name}${REDACTED}`
 }
 
 /**
@@ -76,7 +101,12 @@ export class Redactor {
 export function secretValues(keys: readonly string[], headers: Readonly<Record<string, string>>, config: unknown, authorization: string | undefined): string[] {
   const secret = new Set([...ALWAYS_SECRET, ...keys])
   const out: string[] = []
-  for (const [name, value] of Object.entries(headers)) if (secret.has(name.toLowerCase())) out.push(value, ...credentials(value))
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase()
+    if (!secret.has(lower)) continue
+    out.push(value)
+    if (lower === 'authorization' || lower === 'proxy-authorization') out.push(...credentials(value))
+  }
   if (authorization !== undefined) out.push(authorization, ...credentials(authorization))
   const walk = (value: unknown, secretHere: boolean): void => {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') {
@@ -109,7 +139,7 @@ function escape(name: string): string {
 export function redactTags(tags: Tags, redactor: Redactor): Tags {
   let out: Record<string, string> | undefined
   for (const [k, v] of Object.entries(tags)) {
-    const r = redactor.text(v)
+    const r = redactor.name(v)
     if (r !== v) (out ??= { ...tags })[k] = r
   }
   return out ?? tags

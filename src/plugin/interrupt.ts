@@ -7,14 +7,15 @@ type StopSignal = (typeof SIGNALS)[number]
 const EXIT_CODES: Readonly<Record<StopSignal, number>> = { SIGINT: 130, SIGTERM: 143 }
 
 /**
- * Makes the first SIGINT or SIGTERM during a run cancel it gracefully instead
- * of exiting at once, so load tests end with their partial results and every
- * reporter still writes its files. Returns a reporter that tells it when a
- * run is in progress.
+ * Makes the first SIGINT or SIGTERM during `vitest run` cancel the run
+ * gracefully instead of exiting at once, so load tests end with their partial
+ * results and every reporter still writes them. Returns a reporter that tells
+ * it when a run starts and ends.
  *
- * `vitest run` exits on the first Ctrl-C; its handlers are set aside while a
- * run is in progress and put back at the first signal, so a second Ctrl-C
- * exits at once as before. Outside a run the signals work as Vitest made them.
+ * `vitest run` exits on the first Ctrl-C. Its handlers are set aside when a
+ * run starts and put back at the first signal, so a second one exits at once
+ * as before, or when Vitest closes. Watch mode is left as it is: Vitest
+ * cancels a run on Ctrl-C there itself, and exits on a signal.
  */
 export function cancelOnStopSignal(vitest: Vitest): Reporter {
   let saved: Map<StopSignal, Array<(...args: unknown[]) => void>> | undefined
@@ -40,15 +41,15 @@ export function cancelOnStopSignal(vitest: Vitest): Reporter {
   vitest.onClose(restore)
   return {
     onTestRunStart() {
-      if (saved !== undefined) return
+      if (saved !== undefined || vitest.config.watch) return
       saved = new Map(SIGNALS.map((signal) => [signal, process.listeners(signal) as Array<(...args: unknown[]) => void>]))
       for (const signal of SIGNALS) {
         process.removeAllListeners(signal)
         process.on(signal, onSignal)
       }
     },
+    // The handlers stay set aside while the reporters write (they run at the same time as this one).
     onTestRunEnd() {
-      restore()
       // Vitest sets 1 for any interrupted run; a shell expects a signal's own code.
       if (received !== undefined) process.exitCode = EXIT_CODES[received]
       received = undefined

@@ -78,7 +78,6 @@ export function chaperon(options: ChaperonPluginOptions = {}): Plugin {
       if (configured.has(vitest)) return
       configured.add(vitest)
       const created = reporters.map((create) => create())
-      // Last, so a second signal exits at once only after every reporter has written.
       vitest.config.reporters.push(...created, cancelOnStopSignal(vitest))
       const listeners = created.filter(isLive)
       if (listeners.length > 0) serveProgress(vitest, (message) => listeners.forEach((r) => r.onLive(message)))

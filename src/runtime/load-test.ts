@@ -83,7 +83,8 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
       const stop = (by: Interruption['by']): void => {
         if (!interrupt.signal.aborted) interrupt.abort(by)
       }
-      // Vitest aborts the signal when the test times out or the run is cancelled, and fails the test at once.
+      // Vitest aborts the signal when the test times out (the test fails) or the run is cancelled (the
+      // test is reported skipped); either way it stops waiting for the handler at once.
       const onVitestAbort = (): void => stop(interruptionBy(context.signal.reason))
       context.signal.addEventListener('abort', onVitestAbort, { once: true })
       const offSignals = onStopSignal(stop)
@@ -98,6 +99,8 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
         context.signal.removeEventListener('abort', onVitestAbort)
       }
       const { result, misuse } = run
+      // A misuse is a bug in the test, reported even when the run was also interrupted.
+      if (misuse !== undefined && result.interrupted !== undefined) throw misuse
       if (result.interrupted !== undefined) {
         const { by, atMs } = result.interrupted
         throw atCallsite(new ChaperonError('CHAPERON_INTERRUPTED', `"${name}" was interrupted (${by}) after ${(atMs / 1000).toFixed(1)}s; its partial result is reported, marked interrupted.`), callsite)
@@ -131,11 +134,11 @@ async function runAndStore(name: string, lt: ResolvedLoadTest, location: LoadTes
 function noop(): void {}
 
 /**
- * What Vitest aborted a test's signal for: a cancelled run (`TestRunAbortError`,
- * whose reason is the signal when chaperon's plugin cancelled it), else the
- * test's timeout.
+ * @internal What Vitest aborted a test's signal for: a cancelled run
+ * (`TestRunAbortError`, whose reason is the signal when chaperon's plugin
+ * cancelled it), else the test's timeout.
  */
-function interruptionBy(reason: unknown): Interruption['by'] {
+export function interruptionBy(reason: unknown): Interruption['by'] {
   if (!(reason instanceof Error) || reason.name !== 'TestRunAbortError') return 'timeout'
   const why = (reason as Error & { reason?: unknown }).reason
   return why === 'SIGINT' || why === 'SIGTERM' ? why : 'cancel'

@@ -158,7 +158,7 @@ export interface LoadTestOptions {
   http?: HttpOptions
   /**
    * More names whose values are secrets, beyond `authorization`,
-   * `proxy-authorization`, `cookie` and `set-cookie`: headers, query
+   * `proxy-authorization`, `cookie`, `set-cookie` and `password`: headers, query
    * parameters, JSON fields and config keys (any case), such as
    * `['x-api-key', 'password']`. Their values are replaced by `[REDACTED]` in
    * `s.log` output, in recorded errors and in every report (docs/reliability.md).

@@ -3,7 +3,7 @@ import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { parseDuration } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
 import type { Tags } from '../core/result.ts'
-import { type RedactionSettings, secretValues } from '../core/redact.ts'
+import { type RedactionSettings, Redactor, secretValues } from '../core/redact.ts'
 import { type ParsedThreshold, parseThresholds } from '../core/thresholds.ts'
 import { expectBoolean, expectInteger, expectKnownKeys, expectObject, expectStringRecord, invalid } from '../core/validate.ts'
 import { basicAuthorization } from './http/request-options.ts'
@@ -258,8 +258,11 @@ const SCENARIO_KEYS: ReadonlySet<string> = new Set([...COMMON_KEYS, ...Object.va
 /** Where a key written at the top of the options belongs, for the unknown-option message. */
 function topLevelHint(key: string): string | undefined {
   if ((HTTP_KEYS as readonly string[]).includes(key)) return `It belongs in http: { ${key}: … }.`
-  if (SCENARIO_KEYS.has(key)) return `It belongs in a scenario: scenarios: { main: { scenario, executor: 'constant-vus', ${key}: … } }.`
-  return undefined
+  if (!SCENARIO_KEYS.has(key)) return undefined
+  const owner = (Object.keys(EXECUTOR_KEYS) as Array<ResolvedScenario['executor']>).find((e) => EXECUTOR_KEYS[e].includes(key))
+  if (owner === 'concurrency') return `It belongs in a scenario: scenarios: { main: { scenario, ${key}: … } }.`
+  if (owner !== undefined) return `It belongs in a scenario: scenarios: { main: { scenario, executor: '${owner}', ${key}: … } }.`
+  return `It belongs in a scenario entry: scenarios: { main: { ${key}: … } }.`
 }
 
 /** Where an option another executor takes belongs, for the unknown-option message. */
@@ -291,5 +294,7 @@ function resolveBaseUrl(where: string, value: unknown): URL {
     const url = new URL(value)
     if (url.protocol === 'http:' || url.protocol === 'https:') return url
   }
-  throw new ChaperonError('CHAPERON_INVALID_URL', `${where} must be an http(s) URL such as 'http://127.0.0.1:3000'; got ${JSON.stringify(value) ?? String(value)}.`)
+  // A URL's password stays out of the message, as out of everything else.
+  const got = new Redactor({ keys: [], values: [] }).text(JSON.stringify(value) ?? String(value))
+  throw new ChaperonError('CHAPERON_INVALID_URL', `${where} must be an http(s) URL such as 'http://127.0.0.1:3000'; got ${got}.`)
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { clearTimeout, setTimeout } from 'node:timers'
 import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
+import { timerMs } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
 import { expectObject, invalid } from '../core/validate.ts'
 import { SessionCookies } from './http/cookies.ts'
@@ -28,6 +29,8 @@ function settleThrown(s: Session, error: unknown, action: string): Outcome {
   // Stopped from outside: a timed-out await cancelled it, or its VU was ramped down.
   if (error instanceof TaskCancelled || error instanceof RampedDown) return 'halted'
   if (error instanceof IterationTimeout) {
+    // Counted once, by the iteration; its child tasks end with it silently.
+    if (s[INTERNALS].parent !== undefined) return 'halted'
     metrics.recordError(action, 'ITERATION_TIMEOUT', `IterationTimeout: ${error.message}`, undefined)
     return 'timeout'
   }
@@ -130,7 +133,7 @@ async function within(s: Session, running: void | Promise<void>, ms: number): Pr
       const error = new IterationTimeout(ms)
       s[INTERNALS].halt.abort(error)
       reject(error)
-    }, ms)
+    }, timerMs(ms))
   })
   try {
     await Promise.race([settled, expired])
@@ -147,8 +150,12 @@ async function awaitPending(s: Session): Promise<void> {
 
 /** Ends a session: its pending tasks are awaited and its WebSockets closed. */
 async function endSession(s: Session): Promise<void> {
-  await awaitPending(s)
   const internals = s[INTERNALS]
+  // A session cut off (ramped down, timed out) has passed the cut on to its tasks; one that
+  // ignores it is left behind, as the iteration was, rather than awaited for the await timeout.
+  const reason: unknown = internals.halt.signal.reason
+  if (reason instanceof RampedDown || reason instanceof IterationTimeout) internals.tasks.clear()
+  else await awaitPending(s)
   if (internals.ownsShared) await internals.shared.ws?.end()
   internals.ended = true
 }

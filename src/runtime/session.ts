@@ -220,8 +220,9 @@ export class Session {
       children: 0,
       ended: false,
     }
-    // A VU that ramping-vus cuts off is cut off like a hard stop: its requests in flight are not recorded.
-    const signal = ctx.interruptible ? this.abortSignal : ctx.signal
+    // A VU that ramping-vus cuts off, or an iteration that outlives its iterationTimeout, is cut off
+    // like a hard stop: its requests in flight are not recorded. Other halts let them finish.
+    const signal = ctx.interruptible ? cutOffSignal(ctx.signal, this[INTERNALS].halt.signal) : ctx.signal
     this.#scope = { metrics: init.metrics, signal, inflight: ctx.inflight, cookies: init.cookies, lagUs: undefined }
     this.#raceHalt = init.parent !== undefined || ctx.interruptible
   }
@@ -536,6 +537,19 @@ function yieldToEventLoop(): Promise<void> {
 
 function expectFunction(fn: unknown, where: string): void {
   if (typeof fn !== 'function') throw invalid(where, 'a function', fn)
+}
+
+/** Aborted with the load test's stop, or with a halt that cuts the session off (`RampedDown`, `IterationTimeout`). */
+function cutOffSignal(stop: AbortSignal, halt: AbortSignal): AbortSignal {
+  const cut = new AbortController()
+  halt.addEventListener(
+    'abort',
+    () => {
+      if (halt.reason instanceof RampedDown || halt.reason instanceof IterationTimeout) cut.abort(halt.reason)
+    },
+    { once: true },
+  )
+  return AbortSignal.any([stop, cut.signal])
 }
 
 function untilHalted<T>(promise: Promise<T>, halt: AbortSignal): Promise<T> {

@@ -48,5 +48,7 @@ describe('secrets', () => {
     expect(() => resolveLoadTestOptions('t', options('password'))).toThrow(expect.objectContaining({ code: 'CHAPERON_INVALID_OPTION', message: expect.stringContaining("redact must be an array of header, parameter or config key names such as ['x-api-key', 'password']") }))
     expect(() => resolveLoadTestOptions('t', options(['a b']))).toThrow(expect.objectContaining({ code: 'CHAPERON_INVALID_OPTION' }))
     expect(resolveLoadTestOptions('t', options(['X-Api-Key'])).redact.keys).toEqual(['x-api-key'])
+    const badUrl = { baseUrl: 'ftp://alice:hunter2-secret@host', scenarios: { main: { scenario: scenario('s', () => {}), executor: 'per-vu-iterations' } } } as never
+    expect(() => resolveLoadTestOptions('t', badUrl)).toThrow('got "ftp://alice:[REDACTED]@host".')
   })
 })

@@ -32,8 +32,10 @@ describe('httpErrorCode', () => {
     expect(httpErrorCode(error, true)).toBe('INCOMPLETE_RESPONSE')
   })
 
-  it('names a body cut short of its content-length INCOMPLETE_RESPONSE', () => {
+  it('names a body cut short of its content-length INCOMPLETE_RESPONSE, and a content-length mismatch in the headers MALFORMED_RESPONSE', () => {
     expect(httpErrorCode(new errors.ResponseContentLengthMismatchError(), true)).toBe('INCOMPLETE_RESPONSE')
+    // undici reports a header block it cannot parse after a content-length (two of them, or one with chunked) this way.
+    expect(httpErrorCode(new errors.ResponseContentLengthMismatchError(), false)).toBe('MALFORMED_RESPONSE')
   })
 
   it.each([
@@ -41,6 +43,7 @@ describe('httpErrorCode', () => {
     ['a parser error with an HPE_ code', Object.assign(new errors.HTTPParserError('Invalid character in chunk size'), { code: 'HPE_INVALID_CHUNK_SIZE' })],
     ["undici's 'bad response' (an unsolicited 100 Continue)", new errors.SocketError('bad response')],
     ["undici's 'bad upgrade'", new errors.SocketError('bad upgrade')],
+    ["undici's failed assertion on a 101 without an upgrade header", Object.assign(new Error('The expression evaluated to a falsy value'), { code: 'ERR_ASSERTION' })],
   ])('names a response undici cannot read MALFORMED_RESPONSE, before or after the headers: %s', (_, error) => {
     expect(httpErrorCode(error, false)).toBe('MALFORMED_RESPONSE')
     expect(httpErrorCode(error, true)).toBe('MALFORMED_RESPONSE')

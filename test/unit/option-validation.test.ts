@@ -351,6 +351,8 @@ describe('where the path of the option is named', () => {
   it.each([
     ['timeout', '10s', "It belongs in http: { timeout: … }."],
     ['vus', 10, "It belongs in a scenario: scenarios: { main: { scenario, executor: 'constant-vus', vus: … } }."],
+    ['rate', 50, "It belongs in a scenario: scenarios: { main: { scenario, executor: 'constant-arrival-rate', rate: … } }."],
+    ['tags', {}, 'It belongs in a scenario entry: scenarios: { main: { tags: … } }.'],
   ])('says where %s written at the top of the options belongs', (key, value, hint) => {
     const e = thrown(() => loadTestWith({ scenarios: { main: constantVus }, [key]: value }))
     expect(e.code).toBe('CHAPERON_UNKNOWN_OPTION')

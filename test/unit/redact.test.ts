@@ -34,6 +34,31 @@ describe('Redactor', () => {
     expect(configured.text(`encoded: ${encodeURIComponent('sk_live_0123456789')}`)).toBe(`encoded: ${REDACTED}`)
   })
 
+  it('knows more shapes: Map and URLSearchParams as inspected, JSON numbers, and password by default', () => {
+    expect(plain.text("Map(1) { 'authorization' => 'Bearer x' }")).toBe(`Map(1) { 'authorization' => '${REDACTED}' }`)
+    expect(configured.text('{"x-api-key":12345678,"n":1}')).toBe(`{"x-api-key":${REDACTED},"n":1}`)
+    expect(plain.text("{ password: 'hunter2' }")).toBe(`{ password: '${REDACTED}' }`)
+  })
+
+  it('keeps names apart: a name loses known values, parameters and URL passwords, not the rest of its line', () => {
+    expect(configured.name('authorization: rejected without a token')).toBe('authorization: rejected without a token')
+    expect(configured.name('GET /login?password=hunter2')).toBe(`GET /login?password=${REDACTED}`)
+    expect(configured.name('GET /x as sk_live_0123456789')).toBe(`GET /x as ${REDACTED}`)
+  })
+
+  it('replaces only known values of 8 characters or more, so a short one does not eat ordinary words', () => {
+    const short = new Redactor({ keys: [], values: ['test', 'test:test'] })
+    expect(short.text('GET /api/latest with test:test')).toBe(`GET /api/latest with ${REDACTED}`)
+  })
+
+  it('stays linear on long adversarial text', () => {
+    for (const text of ['a-'.repeat(50_000), 'a.'.repeat(50_000), 'cookie:['.repeat(12_000), `cookie:"${'x'.repeat(100_000)}`]) {
+      const started = performance.now()
+      plain.text(text)
+      expect(performance.now() - started).toBeLessThan(1000)
+    }
+  })
+
   it('redacts what util.inspect prints of a response-like object', () => {
     const headers = { 'content-type': 'text/plain', 'set-cookie': ['sid=abc123; Path=/; HttpOnly'], authorization: 'Bearer tok' }
     const text = plain.text(inspect({ status: 200, headers }))
@@ -50,6 +75,10 @@ describe('secretValues', () => {
     expect(values).toEqual(expect.arrayContaining(['Bearer tok_1234', 'tok_1234', basic, 'alice:wonderland', 'wonderland', 'hunter22', '1234']))
     expect(values).not.toContain('x')
     expect(values).not.toContain('h')
+  })
+
+  it('does not read a cookie header as a scheme and a token', () => {
+    expect(secretValues([], { cookie: 'theme=dark; lang=en-US' }, {}, undefined)).toEqual(['theme=dark; lang=en-US'])
   })
 })
 

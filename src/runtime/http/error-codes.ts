@@ -22,7 +22,7 @@ const STATUS_PREFIX = 'HTTP_'
 // getaddrinfo's ways of saying "no address": which one depends on the resolver and the network.
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL', 'ENONAME'])
 // A connection the target ended: which one is seen depends on whether the client was reading or writing.
-const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH'])
+const RESET_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET'])
 // undici's SocketError messages for a response it refuses to parse, rather than a closed connection.
 const MALFORMED_SOCKET_MESSAGES = new Set(['bad response', 'bad upgrade'])
 
@@ -38,7 +38,11 @@ const MALFORMED_SOCKET_MESSAGES = new Set(['bad response', 'bad upgrade'])
 export function httpErrorCode(error: Error, finalHeaders: boolean): string {
   const code = codeOf(error)
   if (code === undefined) return error.name === 'HTTPParserError' ? MALFORMED_RESPONSE : error.name
-  if (code.startsWith('HPE_')) return MALFORMED_RESPONSE
+  // undici's internal assertions fail on responses it cannot take, such as a 101 without an upgrade.
+  if (code.startsWith('HPE_') || code === 'ERR_ASSERTION') return MALFORMED_RESPONSE
+  // A body shorter than its content-length, or (before the final headers) a header block the
+  // parser rejected after it had read a content-length.
+  if (code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH') return finalHeaders ? INCOMPLETE_RESPONSE : MALFORMED_RESPONSE
   if (DNS_CODES.has(code) || (error as { syscall?: unknown }).syscall === 'getaddrinfo') return DNS_FAILED
   if (code === 'UND_ERR_SOCKET' && MALFORMED_SOCKET_MESSAGES.has(error.message)) return MALFORMED_RESPONSE
   if (RESET_CODES.has(code)) return finalHeaders ? INCOMPLETE_RESPONSE : CONNECTION_RESET
