@@ -1,8 +1,7 @@
-import { resolve } from 'node:path'
 import type { LoadTestResult } from '../core/result.ts'
 import { expectKnownKeys, expectObject } from '../core/validate.ts'
 import { renderCsv } from './csv-render.ts'
-import { expectPath, reportWriteFailure, writeFileAtomic } from './files.ts'
+import { expectPath, fromRoot, reportWriteFailure, writeFileAtomic } from './files.ts'
 import { RunReporter } from './run-reporter.ts'
 
 /** Options of the `csv` reporter. */
@@ -44,7 +43,7 @@ export class CsvReporter extends RunReporter {
 
   /** The absolute path of the file: `outputFile` from Vitest's root (the working directory before `onInit`). */
   get outputFile(): string {
-    return resolve(this.vitest?.config.root ?? process.cwd(), this.options.outputFile)
+    return fromRoot(this.vitest, this.options.outputFile)
   }
 
   protected async writeRun(results: LoadTestResult[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
-import { basename, dirname, extname } from 'node:path'
+import { basename, dirname, extname, resolve } from 'node:path'
 import type { Vitest } from 'vitest/node'
 import { ChaperonError } from '../core/errors.ts'
 import type { LoadTestResult } from '../core/result.ts'
@@ -48,6 +48,11 @@ function slug(text: string): string {
 }
 
 /** Throws CHAPERON_INVALID_OPTION unless `value` is a non-empty path string. */
+/** `path` taken from Vitest's root (`root` in the Vitest config), or from the working directory before Vitest is known. */
+export function fromRoot(vitest: Pick<Vitest, 'config'> | undefined, path: string): string {
+  return resolve(vitest?.config.root ?? process.cwd(), path)
+}
+
 export function expectPath(value: unknown, where: string, example: string): string {
   if (typeof value !== 'string' || value.trim() === '' || value.includes('\0')) throw invalid(where, `a non-empty path such as ${example}`, value)
   return value

@@ -1,7 +1,7 @@
-import { relative, resolve } from 'node:path'
+import { relative } from 'node:path'
 import type { LoadTestResult } from '../core/result.ts'
 import { expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
-import { expectPath, reportWriteFailure, writeFileAtomic } from './files.ts'
+import { expectPath, fromRoot, reportWriteFailure, writeFileAtomic } from './files.ts'
 import { DEFAULT_HTML_TITLE, renderHtmlReport } from './html-render.ts'
 import { RunReporter } from './run-reporter.ts'
 
@@ -62,7 +62,7 @@ export class HtmlReporter extends RunReporter {
 
   /** The absolute path of the file: `outputFile` from Vitest's root (the working directory before `onInit`). */
   get outputFile(): string {
-    return resolve(this.vitest?.config.root ?? process.cwd(), this.options.outputFile)
+    return fromRoot(this.vitest, this.options.outputFile)
   }
 
   protected async writeRun(results: LoadTestResult[]): Promise<void> {

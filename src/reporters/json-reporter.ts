@@ -1,9 +1,9 @@
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import type { Reporter, TestCase, Vitest } from 'vitest/node'
 import { PERCENTILES } from '../core/histogram.ts'
 import type { LoadTestResult } from '../core/result.ts'
 import { expectKnownKeys, expectObject } from '../core/validate.ts'
-import { expectPath, reportWriteFailure, resultFileStem, writeFileAtomic } from './files.ts'
+import { expectPath, fromRoot, reportWriteFailure, resultFileStem, writeFileAtomic } from './files.ts'
 
 /** Options of the `json` reporter. */
 export interface JsonReporterOptions {
@@ -116,7 +116,7 @@ export class JsonReporter implements Reporter {
 
   /** The absolute directory the files go to: `outputDir` from Vitest's root (the working directory before `onInit`). */
   get outputDir(): string {
-    return resolve(this.#vitest?.config.root ?? process.cwd(), this.options.outputDir)
+    return fromRoot(this.#vitest, this.options.outputDir)
   }
 
   onInit(vitest: Vitest): void {

@@ -45,7 +45,7 @@ export interface RunHooks {
 }
 
 /** The reason a run is cut off with when it is interrupted from outside. */
-export class Interrupted extends Error {
+class Interrupted extends Error {
   constructor(by: Interruption['by'], atMs: number) {
     super(`the load test was interrupted (${by}) after ${(atMs / 1000).toFixed(1)}s`)
     this.name = 'Interrupted'

@@ -8,7 +8,7 @@ import { SessionCookies } from './http/cookies.ts'
 import { errorCodeOf } from './metrics/error-log.ts'
 import { activeMetrics } from './metrics/user-metrics.ts'
 import { isScenario, type Scenario } from './scenario.ts'
-import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, IterationTimeout, LAG, RampedDown, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
+import { type ChildTask, DEFAULT_TIMEOUT_MS, INTERNALS, isCutOff, IterationTimeout, LAG, RampedDown, type ScenarioContext, Session, SessionAborted, TaskCancelled } from './session.ts'
 
 /** How scenario code that threw is taken: the load test cut it off, it aborted, it was halted or timed out, or it failed. */
 type Outcome = 'stopped' | 'aborted' | 'halted' | 'timeout' | 'error'
@@ -153,8 +153,7 @@ async function endSession(s: Session): Promise<void> {
   const internals = s[INTERNALS]
   // A session cut off (ramped down, timed out) has passed the cut on to its tasks; one that
   // ignores it is left behind, as the iteration was, rather than awaited for the await timeout.
-  const reason: unknown = internals.halt.signal.reason
-  if (reason instanceof RampedDown || reason instanceof IterationTimeout) internals.tasks.clear()
+  if (isCutOff(internals.halt.signal.reason)) internals.tasks.clear()
   else await awaitPending(s)
   if (internals.ownsShared) await internals.shared.ws?.end()
   internals.ended = true

@@ -539,13 +539,22 @@ function expectFunction(fn: unknown, where: string): void {
   if (typeof fn !== 'function') throw invalid(where, 'a function', fn)
 }
 
-/** Aborted with the load test's stop, or with a halt that cuts the session off (`RampedDown`, `IterationTimeout`). */
+/**
+ * True for a halt that cuts a session off, as a hard stop does: its VU ramped
+ * down, or its iteration timed out. Requests in flight are then cancelled and
+ * child tasks that ignore it left behind; other halts let both finish.
+ */
+export function isCutOff(reason: unknown): boolean {
+  return reason instanceof RampedDown || reason instanceof IterationTimeout
+}
+
+/** Aborted with the load test's stop, or with a halt that cuts the session off. */
 function cutOffSignal(stop: AbortSignal, halt: AbortSignal): AbortSignal {
   const cut = new AbortController()
   halt.addEventListener(
     'abort',
     () => {
-      if (halt.reason instanceof RampedDown || halt.reason instanceof IterationTimeout) cut.abort(halt.reason)
+      if (isCutOff(halt.reason)) cut.abort(halt.reason)
     },
     { once: true },
   )

@@ -8,13 +8,13 @@
  */
 
 /** The name did not resolve: no such host, or the resolver failed. */
-export const DNS_FAILED = 'ENOTFOUND'
+const DNS_FAILED = 'ENOTFOUND'
 /** The connection was reset or closed by the target before the final response headers. */
-export const CONNECTION_RESET = 'ECONNRESET'
+const CONNECTION_RESET = 'ECONNRESET'
 /** The final response headers arrived, then the connection ended before the body was complete. */
-export const INCOMPLETE_RESPONSE = 'INCOMPLETE_RESPONSE'
+const INCOMPLETE_RESPONSE = 'INCOMPLETE_RESPONSE'
 /** What came back is not HTTP/1.1 undici can read: a bad status line, header or chunk. */
-export const MALFORMED_RESPONSE = 'MALFORMED_RESPONSE'
+const MALFORMED_RESPONSE = 'MALFORMED_RESPONSE'
 
 /** Prefix of the code of a response whose status was not in the request's `expect`: `HTTP_503`. */
 const STATUS_PREFIX = 'HTTP_'
