@@ -1,6 +1,6 @@
 import { ChaperonError } from '../core/errors.ts'
 import type { LoadTestResult } from '../core/result.ts'
-import { problemLine, readResults, type ResultFileCode } from '../core/result-files.ts'
+import { problemLine, type ResultFileCode, readSourcedResults, type SourcedResult } from '../core/result-files.ts'
 import { writeFileAtomic } from '../reporters/files.ts'
 
 /** Where a command writes: the process's streams, or buffers in tests. */
@@ -28,7 +28,12 @@ export function argsError(command: string, error: unknown): ChaperonError {
  * file that cannot be used, so the command exits 2 naming them all at once.
  */
 export async function readAll(paths: readonly string[], code: ResultFileCode, io: CliIo): Promise<LoadTestResult[] | undefined> {
-  const read = await Promise.all(paths.map((p) => readResults(p, code)))
+  return (await readAllSourced(paths, code, io))?.map((r) => r.result)
+}
+
+/** As {@link readAll}, with the file each result was read from. */
+export async function readAllSourced(paths: readonly string[], code: ResultFileCode, io: CliIo): Promise<SourcedResult[] | undefined> {
+  const read = await Promise.all(paths.map((p) => readSourcedResults(p, code)))
   const problems = read.flatMap((r) => r.problems)
   for (const p of problems) io.stderr.write(`${problemLine(p)}\n`)
   return problems.length > 0 ? undefined : read.flatMap((r) => r.results)

@@ -26,6 +26,8 @@ export type ChaperonErrorCode =
   | 'CHAPERON_RESULT_FILE'
   | 'CHAPERON_CLI_USAGE'
   | 'CHAPERON_INTERRUPTED'
+  | 'CHAPERON_INVALID_SEGMENT'
+  | 'CHAPERON_MERGE'
 
 /** Base class of every error chaperon throws on purpose; match on `code`. */
 export class ChaperonError extends Error {

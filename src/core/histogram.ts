@@ -47,6 +47,17 @@ export function decodeHistogram(encoded: string): Histogram {
   return hdr.decodeFromCompressedBase64(encoded, 32, false)
 }
 
+/**
+ * Gives a histogram rebuilt from encoded ones (decoded, maybe added up) its
+ * exact maximum back. The encoding keeps only counts per bucket, so a decoded
+ * histogram's `maxValue`, and the percentiles capped by it, read the top of
+ * the maximum's bucket instead; `maxMillis` is the exact maximum, as the
+ * summary or time-series point that carried the histogram holds it.
+ */
+export function restoreExactMax(histogram: Histogram, maxMillis: number): void {
+  if (histogram.totalCount > 0) (histogram as hdr.JsHistogram).maxValue = Math.round(maxMillis * 1000)
+}
+
 /** The key a percentile has in `TrendSummary.percentiles`: 95 → `p95`, 99.9 → `p99.9`. */
 function percentileKey(p: number): string {
   return `p${p}`

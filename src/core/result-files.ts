@@ -21,6 +21,13 @@ export interface ReadResults {
   problems: ChaperonError[]
 }
 
+/** A result and the file it was read from. */
+export interface SourcedResult {
+  result: LoadTestResult
+  /** The file, as found under the path given. */
+  source: string
+}
+
 const FORM = 'Give a result file as the json reporter writes it (chaperon-results/<test>.json), a directory of them, or Vitest\'s JSON report'
 
 /**
@@ -30,6 +37,12 @@ const FORM = 'Give a result file as the json reporter writes it (chaperon-result
  * path, an empty directory or a bad file becomes a problem, coded `code`.
  */
 export async function readResults(path: string, code: ResultFileCode): Promise<ReadResults> {
+  const { results, problems } = await readSourcedResults(path, code)
+  return { results: results.map((r) => r.result), problems }
+}
+
+/** As {@link readResults}, with the file each result was read from. */
+export async function readSourcedResults(path: string, code: ResultFileCode): Promise<{ results: SourcedResult[]; problems: ChaperonError[] }> {
   const what = code === 'CHAPERON_BASELINE' ? 'baseline' : 'result'
   let files: string[]
   try {
@@ -40,11 +53,11 @@ export async function readResults(path: string, code: ResultFileCode): Promise<R
     return { results: [], problems: [new ChaperonError(code, `The ${what} ${path} ${why}. ${FORM}.`)] }
   }
   if (files.length === 0) return { results: [], problems: [new ChaperonError(code, `The ${what} directory ${path} holds no *.json files. ${FORM}.`)] }
-  const results: LoadTestResult[] = []
+  const results: SourcedResult[] = []
   const problems: ChaperonError[] = []
   for (const file of files) {
     try {
-      results.push(...parseResults(await readFile(file, 'utf8'), file, code))
+      results.push(...parseResults(await readFile(file, 'utf8'), file, code).map((result) => ({ result, source: file })))
     } catch (error) {
       problems.push(error instanceof ChaperonError ? error : new ChaperonError(code, `The ${what} file ${file} cannot be read: ${(error as Error).message}.`))
     }

@@ -107,6 +107,40 @@ export interface LoadTestResult {
    * what was measured until then, and the test fails.
    */
   interrupted?: Interruption
+  /**
+   * Set when this instance ran one segment of a split run (`CHAPERON_SEGMENT`):
+   * every figure covers that share only, and `status` ignores the thresholds,
+   * which `chaperon merge` judges on the whole.
+   */
+  segment?: SegmentInfo
+  /** Set on a result that `chaperon merge` made from the segments of a split run. */
+  merged?: MergeInfo
+}
+
+/** Which part of a split run a result covers, and which run it belongs to. */
+export interface SegmentInfo {
+  /** The segment as `from:to` in lowest terms, e.g. `1/3:2/3`. */
+  segment: string
+  /** The boundaries every instance of the run split by, e.g. `0,1/3,2/3,1`. */
+  sequence: string
+  /**
+   * A digest of the load test's plan before the split (its scenarios,
+   * executors, thresholds and HTTP options): the instances of one run have the
+   * same, and `chaperon merge` refuses results whose plans differ.
+   */
+  plan: string
+}
+
+/** What a merged result was made of. */
+export interface MergeInfo {
+  /** The segments merged, in sequence order. */
+  segments: string[]
+  /** Their sequence. */
+  sequence: string
+  /** Their plan digest (see `SegmentInfo.plan`). */
+  plan: string
+  /** Segments of the sequence that were not merged (`chaperon merge --partial`); the result then fails. */
+  missing: string[]
 }
 
 /** What stopped a load test from outside, and when. */

@@ -1,5 +1,5 @@
-import { createHistogram, decodeHistogram, type Histogram } from './histogram.ts'
-import type { LoadTestResult, MetricType, Tags } from './result.ts'
+import { createHistogram, decodeHistogram, type Histogram, restoreExactMax, summarize } from './histogram.ts'
+import type { LoadTestResult, MetricType, SeriesResult, Tags } from './result.ts'
 
 /**
  * A metric series held in memory: one metric with one tag set. The runtime's
@@ -64,12 +64,15 @@ export function aggregate(series: Iterable<Series>, metric: string, filter: Tags
   return out
 }
 
-/** The series of a result, with trend histograms decoded. */
+/** The series of a result, with trend histograms decoded (their exact maximum restored). */
 export function seriesFromResult(result: Pick<LoadTestResult, 'metrics'>): Series[] {
   return result.metrics.map((m): Series => {
     switch (m.type) {
-      case 'trend':
-        return { metric: m.metric, type: 'trend', tags: m.tags, histogram: decodeHistogram(m.trend.histogram) }
+      case 'trend': {
+        const histogram = decodeHistogram(m.trend.histogram)
+        restoreExactMax(histogram, m.trend.max)
+        return { metric: m.metric, type: 'trend', tags: m.tags, histogram }
+      }
       case 'counter':
         return { metric: m.metric, type: 'counter', tags: m.tags, value: m.value }
       case 'rate':
@@ -78,6 +81,20 @@ export function seriesFromResult(result: Pick<LoadTestResult, 'metrics'>): Serie
         return { metric: m.metric, type: 'gauge', tags: m.tags, value: m.value, min: m.min, max: m.max }
     }
   })
+}
+
+/** A series as a result holds it: a trend summarized, with its histogram encoded. */
+export function toSeriesResult(s: Series): SeriesResult {
+  switch (s.type) {
+    case 'trend':
+      return { metric: s.metric, type: 'trend', tags: s.tags, trend: summarize(s.histogram) }
+    case 'counter':
+      return { metric: s.metric, type: 'counter', tags: s.tags, value: s.value }
+    case 'rate':
+      return { metric: s.metric, type: 'rate', tags: s.tags, passes: s.passes, total: s.total }
+    case 'gauge':
+      return { metric: s.metric, type: 'gauge', tags: s.tags, value: s.value, min: s.min, max: s.max }
+  }
 }
 
 /** What chaperon knows about a metric name before any sample exists. */

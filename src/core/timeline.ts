@@ -1,4 +1,4 @@
-import { createHistogram, decodeHistogram, encodeHistogram, type Histogram, quickSummary, toMillis } from './histogram.ts'
+import { createHistogram, decodeHistogram, encodeHistogram, type Histogram, quickSummary, restoreExactMax, toMillis } from './histogram.ts'
 import type { Tags } from './result.ts'
 
 /** The length of one time-series interval. */
@@ -79,8 +79,8 @@ export function trendPoint(t: number, h: Histogram): TrendPoint {
   return { t, count, min: toMillis(min), mean: toMillis(mean), p50, p90, p95, p99, max: toMillis(max), histogram: encodeHistogram(h) }
 }
 
-/** Gauges that count something per process, so the workers' values add up. */
-const ADDITIVE_GAUGES = new Set(['vus', 'vus_max'])
+/** Gauges that count something per process, so the values of worker threads (and of the segments of a split run) add up. */
+export const ADDITIVE_GAUGES: ReadonlySet<string> = new Set(['vus', 'vus_max'])
 
 /**
  * Builds the time series of a run from the samples of one or more sources
@@ -160,8 +160,10 @@ function mergeGroup(group: IntervalSample[]): IntervalSample {
   const first = group[0]!
   switch (first.type) {
     case 'trend': {
+      const points = group.map((s) => s.point as TrendPoint)
       const h = createHistogram()
-      for (const s of group) h.add(decodeHistogram((s.point as TrendPoint).histogram))
+      for (const p of points) h.add(decodeHistogram(p.histogram))
+      restoreExactMax(h, Math.max(...points.map((p) => p.max)))
       return { ...first, point: trendPoint(first.point.t, h) }
     }
     case 'counter':

@@ -13,6 +13,7 @@ import { isLive } from '../reporters/live.ts'
 import { resolveSummaryReporterOptions, SummaryReporter, type SummaryReporterOptions } from '../reporters/summary-reporter.ts'
 import { PROGRESS_SOCKET_ENV } from '../core/progress.ts'
 import { cancelOnStopSignal } from './interrupt.ts'
+import { mergedVerdict } from './merge-verdict.ts'
 
 /** The options of each reporter chaperon ships, by name. */
 export interface ReporterOptions {
@@ -79,6 +80,8 @@ export function chaperon(options: ChaperonPluginOptions = {}): Plugin {
       configured.add(vitest)
       const created = reporters.map((create) => create())
       vitest.config.reporters.push(...created, cancelOnStopSignal(vitest))
+      // Merging the blobs of a split run's instances: judge the merged segments.
+      if (vitest.config.mergeReports) vitest.config.reporters.push(mergedVerdict())
       const listeners = created.filter(isLive)
       if (listeners.length > 0) serveProgress(vitest, (message) => listeners.forEach((r) => r.onLive(message)))
     },

@@ -3,6 +3,7 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises'
 import { basename, dirname, extname, resolve } from 'node:path'
 import type { Vitest } from 'vitest/node'
 import { ChaperonError } from '../core/errors.ts'
+import { parseSegment } from '../core/segment.ts'
 import type { LoadTestResult } from '../core/result.ts'
 import { invalid } from '../core/validate.ts'
 
@@ -27,11 +28,16 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
  * A file name (without extension) for one load test's result, stable across
  * runs and unique within a project: the test file's name and the test's
  * name, as lower-case words joined by `-`, e.g.
- * `storefront-load--storefront-holds-its-latency-budget`.
+ * `storefront-load--storefront-holds-its-latency-budget`. A segment of a
+ * split run adds which one (`--segment-2-of-3`), so the instances' files can
+ * share a directory.
  */
-export function resultFileStem(result: Pick<LoadTestResult, 'name' | 'location'>): string {
+export function resultFileStem(result: Pick<LoadTestResult, 'name' | 'location' | 'segment'>): string {
   const file = result.location === undefined ? 'load' : basename(result.location.file, extname(result.location.file))
-  return `${slug(file)}--${slug(result.name)}`
+  const stem = `${slug(file)}--${slug(result.name)}`
+  if (result.segment === undefined) return stem
+  const { index, count } = parseSegment(result.segment.segment, result.segment.sequence)
+  return `${stem}--segment-${index + 1}-of-${count}`
 }
 
 /** Lower-case letters and digits, other runs of characters as one `-`, at most 80 characters. */

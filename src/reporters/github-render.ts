@@ -41,6 +41,8 @@ export function renderAnnotations(results: readonly LoadTestResult[], options: A
     }
     const properties = { ...where, title: `chaperon: ${result.name}` }
     if (result.interrupted !== undefined) lines.push(command('error', properties, interruption(result.interrupted)))
+    // A segment's thresholds judge its share only: chaperon merge annotates the verdicts on the whole.
+    if (result.segment !== undefined) continue
     for (const t of result.thresholds) {
       const line = `${t.key} ${formatThresholdLine(t)}`
       if (!t.ok) lines.push(command('error', properties, `✗ ${line}`))
@@ -79,6 +81,8 @@ export function renderStepSummary(results: readonly LoadTestResult[], options: P
     const abort = r.abortedBy
     if (abort !== undefined) out.push('', `Stopped after ${formatDuration(abort.atMs)} by ${code(abort.key)} ${code(abort.expression)} (${text(abort.display)}, abortOnFail).`)
     if (r.interrupted !== undefined) out.push('', interruption(r.interrupted))
+    if (r.segment !== undefined) out.push('', `Segment ${code(r.segment.segment)} of ${code(r.segment.sequence)}: the figures and thresholds cover this share only; ${code('chaperon merge')} judges the whole.`)
+    if (r.merged !== undefined) out.push('', `Merged from segments ${r.merged.segments.map(code).join(', ')}${r.merged.missing.length === 0 ? '' : `; **missing ${r.merged.missing.map(code).join(', ')}**`}.`)
     if (r.thresholds.length > 0) {
       const metrics = resultMetrics(r)
       out.push('', '| | metric | threshold | value |', '|:-:|---|---|---|')

@@ -130,6 +130,11 @@ function aborted(r: LoadTestResult): string {
   let out = ''
   if (a !== undefined) out += `<p class="aborted"><strong>Aborted</strong> after ${esc(formatDuration(a.atMs))} by <code>${esc(a.key)}</code> <code>${esc(a.expression)}</code> ${esc(a.display)} (abortOnFail)</p>\n`
   if (i !== undefined) out += `<p class="aborted"><strong>Interrupted</strong> (${esc(i.by)}) after ${esc(formatDuration(i.atMs))}: the figures cover the run until then.</p>\n`
+  if (r.segment !== undefined) out += `<p><strong>Segment ${esc(r.segment.segment)}</strong> of ${esc(r.segment.sequence)}: the figures and thresholds cover this share only; <code>chaperon merge</code> judges the whole.</p>\n`
+  if (r.merged !== undefined) {
+    const missing = r.merged.missing.length === 0 ? '' : `; <strong>missing ${esc(r.merged.missing.join(', '))}</strong>`
+    out += `<p>Merged from segments ${esc(r.merged.segments.join(', '))}${missing}.</p>\n`
+  }
   return out
 }
 

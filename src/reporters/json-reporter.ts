@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { Reporter, TestCase, Vitest } from 'vitest/node'
 import { PERCENTILES } from '../core/histogram.ts'
+import { mergeSplitRuns } from '../core/merge.ts'
 import type { LoadTestResult } from '../core/result.ts'
 import { expectKnownKeys, expectObject } from '../core/validate.ts'
 import { expectPath, fromRoot, reportWriteFailure, resultFileStem, writeFileAtomic } from './files.ts'
@@ -29,7 +30,7 @@ export function resolveJsonReporterOptions(options: unknown = {}): Readonly<Requ
 
 // The order keys are written in: the order of the fields in result.ts. Keys not
 // listed (from a newer result) follow, sorted, so nothing is dropped.
-const RESULT_KEYS = ['schemaVersion', 'name', 'location', 'startedAt', 'durationMs', 'status', 'scenarios', 'metrics', 'timeSeries', 'thresholds', 'errors', 'abortedBy', 'interrupted']
+const RESULT_KEYS = ['schemaVersion', 'name', 'location', 'startedAt', 'durationMs', 'status', 'scenarios', 'metrics', 'timeSeries', 'thresholds', 'errors', 'abortedBy', 'interrupted', 'segment', 'merged']
 const LOCATION_KEYS = ['file', 'line', 'column']
 const SCENARIO_KEYS = ['name', 'executor', 'scenario']
 const SERIES_KEYS = ['metric', 'type', 'tags', 'trend', 'value', 'passes', 'total', 'min', 'max', 'points']
@@ -41,6 +42,8 @@ const THRESHOLD_KEYS = ['key', 'expression', 'ok', 'actual', 'display', 'baselin
 const ERROR_KEYS = ['scenario', 'action', 'code', 'message', 'stack', 'count']
 const ABORTED_BY_KEYS = ['key', 'expression', 'display', 'atMs']
 const INTERRUPTED_KEYS = ['by', 'atMs']
+const SEGMENT_KEYS = ['segment', 'sequence', 'plan']
+const MERGED_KEYS = ['segments', 'sequence', 'plan', 'missing']
 
 /**
  * One load test's result as the `json` reporter writes it: the
@@ -67,6 +70,8 @@ function canonical(result: LoadTestResult): unknown {
   if (Array.isArray(r['errors'])) r['errors'] = r['errors'].map((e: unknown) => ordered(e, ERROR_KEYS))
   if (isRecord(r['abortedBy'])) r['abortedBy'] = ordered(r['abortedBy'], ABORTED_BY_KEYS)
   if (isRecord(r['interrupted'])) r['interrupted'] = ordered(r['interrupted'], INTERRUPTED_KEYS)
+  if (isRecord(r['segment'])) r['segment'] = ordered(r['segment'], SEGMENT_KEYS)
+  if (isRecord(r['merged'])) r['merged'] = ordered(r['merged'], MERGED_KEYS)
   return r
 }
 
@@ -102,13 +107,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * `<outputDir>/<test file>--<test name>.json` as soon as the test ends (see
  * `resultFileStem`), atomically. Vitest waits for the writes at the end of
  * the run. A write that fails is printed as an error through Vitest's logger;
- * the run and the other files carry on.
+ * the run and the other files carry on. In a `vitest --merge-reports` run of
+ * a split run's instances, each split load test is also written merged, at
+ * the end of the run.
  */
 export class JsonReporter implements Reporter {
   /** The resolved options. */
   readonly options: Readonly<Required<JsonReporterOptions>>
   #vitest: Vitest | undefined
   #writes: Array<Promise<void>> = []
+  #segments: LoadTestResult[] = []
 
   constructor(options: JsonReporterOptions = {}) {
     this.options = resolveJsonReporterOptions(options)
@@ -125,23 +133,31 @@ export class JsonReporter implements Reporter {
 
   onTestRunStart(): void {
     this.#writes = []
+    this.#segments = []
   }
 
   onTestCaseResult(testCase: TestCase): void {
     const result = testCase.meta().chaperon
     if (result === undefined) return
+    if (result.segment !== undefined && this.#vitest?.config.mergeReports) this.#segments.push(result)
+    this.#write(result)
+  }
+
+  async onTestRunEnd(): Promise<void> {
+    for (const merged of mergeSplitRuns(this.#segments).results) if (merged.merged !== undefined) this.#write(merged)
+    this.#segments = []
+    const writes = this.#writes
+    this.#writes = []
+    await Promise.all(writes)
+  }
+
+  #write(result: LoadTestResult): void {
     const path = join(this.outputDir, `${resultFileStem(result)}.json`)
     this.#writes.push(
       Promise.resolve()
         .then(() => writeFileAtomic(path, renderJson(result)))
         .catch((error: unknown) => reportWriteFailure(this.#vitest, 'json', path, `the result of "${result.name}"`, error)),
     )
-  }
-
-  async onTestRunEnd(): Promise<void> {
-    const writes = this.#writes
-    this.#writes = []
-    await Promise.all(writes)
   }
 }
 

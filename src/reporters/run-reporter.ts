@@ -1,4 +1,5 @@
 import type { Reporter, TestCase, Vitest } from 'vitest/node'
+import { mergeSplitRuns } from '../core/merge.ts'
 import type { LoadTestResult } from '../core/result.ts'
 import { compare } from './summary-render.ts'
 
@@ -6,7 +7,8 @@ import { compare } from './summary-render.ts'
  * A reporter that writes once per run: it collects each finished load test's
  * result and hands them all, in source order, to `writeRun` at the end of the
  * run. In watch mode each rerun starts afresh. A run without load tests
- * writes nothing.
+ * writes nothing. In a `vitest --merge-reports` run, the segments of each
+ * split load test are merged first, so it is written once, as a whole.
  */
 export abstract class RunReporter implements Reporter {
   /** Vitest, once `onInit` has run. */
@@ -28,8 +30,10 @@ export abstract class RunReporter implements Reporter {
 
   async onTestRunEnd(): Promise<void> {
     // Files run in parallel, so the order they finish in varies; the output's order does not.
-    const results = this.#results.sort(bySource)
+    let results = this.#results.sort(bySource)
     this.#results = []
+    // Merging the blobs of a split run's instances: report each split load test once, merged.
+    if (this.vitest?.config.mergeReports) results = mergeSplitRuns(results).results
     if (results.length > 0) await this.writeRun(results)
   }
 

@@ -159,6 +159,13 @@ function header(result: LoadTestResult, p: Palette): string[] {
   if (stopped !== undefined) {
     lines.push(`  ${p.red(`interrupted (${stopped.by})`)} after ${formatDuration(stopped.atMs)}: the figures cover the run until then`)
   }
+  if (result.segment !== undefined) {
+    lines.push(`  ${p.yellow(`segment ${result.segment.segment}`)} of ${result.segment.sequence}: the figures and thresholds cover this share only; chaperon merge judges the whole`)
+  }
+  const merged = result.merged
+  if (merged !== undefined) {
+    lines.push(`  merged from segments ${merged.segments.join(', ')}${merged.missing.length === 0 ? '' : `; ${p.red(`missing ${merged.missing.join(', ')}`)}`}`)
+  }
   return lines
 }
 

@@ -177,13 +177,19 @@ async function judgeBudgets(result: LoadTestResult, lt: ResolvedLoadTest): Promi
   return applyBaseline(result, baseline, metricInfo)
 }
 
-/** Records each threshold verdict as a test annotation, which Vitest's junit reporter writes as a `<property>`. */
+/**
+ * Records each threshold verdict as a test annotation, which Vitest's junit
+ * reporter writes as a `<property>`. A segment's verdicts are on its share
+ * only, and say so.
+ */
 async function annotateVerdicts(context: TestContext, result: LoadTestResult): Promise<void> {
-  for (const t of result.thresholds) await context.annotate(`${t.ok ? '✓' : '✗'} ${t.key} ${formatThresholdLine(t)}`, THRESHOLD_ANNOTATION)
+  const share = result.segment === undefined ? '' : ` (segment ${result.segment.segment} only; chaperon merge judges the whole)`
+  for (const t of result.thresholds) await context.annotate(`${t.ok ? '✓' : '✗'} ${t.key} ${formatThresholdLine(t)}${share}`, THRESHOLD_ANNOTATION)
 }
 
 function timeoutFor(lt: ResolvedLoadTest): number {
-  return Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
+  const wait = lt.startAt === undefined ? 0 : Math.max(0, lt.startAt - Date.now())
+  return wait + Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
 }
 
 /** `error` with its stack replaced by the user's frames of `callsite`, so Vitest's code frame shows the loadTest() line. */

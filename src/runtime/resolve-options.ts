@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { parseDuration } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
+import { parseSegment, SEGMENT_ENV, type Segment, SEQUENCE_ENV, type Stripe, WHOLE } from '../core/segment.ts'
 import type { Tags } from '../core/result.ts'
 import { type RedactionSettings, Redactor, secretValues } from '../core/redact.ts'
 import { type ParsedThreshold, parseThresholds } from '../core/thresholds.ts'
@@ -28,8 +29,12 @@ export interface ResolvedScenario {
   sharedIterations: boolean
   /** When the executor starts, from the start of the load test. */
   startTimeMs: number
-  /** Added to the VU numbers (`s.vu`) of this scenario: the VUs of the worker threads before this one. */
-  vuOffset: number
+  /**
+   * The VU numbers this part of the run gives out: its k-th VU is `s.vu`
+   * `slotAt(vuSlots, k - 1) + 1`, so the parts of a split run number their
+   * VUs apart. The whole plan numbers them 1, 2, 3, …
+   */
+  vuSlots: Stripe
   /** The plan and VU pool of an arrival-rate executor; `vus` is then its `maxVUs`. */
   arrival: ArrivalRateSettings | undefined
   /** The stages of `ramping-vus`; `vus` is then the most VUs any stage asks for. */
@@ -64,6 +69,10 @@ export interface ResolvedLoadTest {
   }
   /** The names and known values kept out of logs, errors and reports. */
   redact: RedactionSettings
+  /** The part of a split run this instance runs (`CHAPERON_SEGMENT`); undefined for the whole run. */
+  segment: Segment | undefined
+  /** When the run is to start, in epoch ms (`CHAPERON_START_AT`), so the instances of a split run start together. */
+  startAt: number | undefined
 }
 
 /** The defaults of every optional setting. */
@@ -95,7 +104,7 @@ const EXECUTORS = ['constant-vus', 'ramping-vus', 'per-vu-iterations', 'shared-i
  * Checks a `loadTest()` options object and applies defaults. Runs when the test
  * file is collected, so a mistake fails the file before any request is sent.
  */
-export function resolveLoadTestOptions(testName: string, input: LoadTestOptions): ResolvedLoadTest {
+export function resolveLoadTestOptions(testName: string, input: LoadTestOptions, env: NodeJS.ProcessEnv = process.env): ResolvedLoadTest {
   const where = `loadTest("${testName}")`
   const options = expectObject(input, `${where} options`, "{ scenarios: { main: { scenario, executor: 'constant-vus', vus: 10, duration: '30s' } } }")
   expectKnownKeys(options, TOP_KEYS, `${where} options`, topLevelHint)
@@ -129,7 +138,26 @@ export function resolveLoadTestOptions(testName: string, input: LoadTestOptions)
     },
     // Each scenario's config is the load test's merged with its own, so both are searched.
     redact: { keys: redactKeys, values: secretValues(redactKeys, headers, [config, ...scenarios.map((s) => s.config)], authorization) },
+    segment: env[SEGMENT_ENV] === undefined || env[SEGMENT_ENV] === '' ? undefined : parseSegment(env[SEGMENT_ENV], env[SEQUENCE_ENV]),
+    startAt: resolveStartAt(env[START_AT_ENV]),
   }
+}
+
+/** The env var with the epoch ms at which every instance of a split run starts. */
+export const START_AT_ENV = 'CHAPERON_START_AT'
+
+// A start further ahead than this is a mistake rather than a plan.
+const MAX_START_AHEAD_MS = 24 * 3_600_000
+
+/** `CHAPERON_START_AT` as epoch ms: an integer, in milliseconds, at most a day ahead. */
+function resolveStartAt(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined
+  const where = `${START_AT_ENV}=${value}`
+  const ms = Number(value)
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(ms)) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} is not a time: give the start in epoch milliseconds, as in ${START_AT_ENV}=$(( $(date +%s) * 1000 + 60000 )) for a minute from now.`)
+  if (ms < 1e12) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} looks like seconds: give epoch milliseconds (${ms * 1000}).`)
+  if (ms - Date.now() > MAX_START_AHEAD_MS) throw new ChaperonError('CHAPERON_INVALID_OPTION', `${where} is more than a day ahead (${new Date(ms).toISOString()}); give a start within the next 24 hours.`)
+  return ms
 }
 
 function resolveScenario(where: string, key: string, input: unknown, baseConfig: Record<string, unknown>): ResolvedScenario {
@@ -159,7 +187,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     startTimeMs: parseDuration(o.startTime ?? DEFAULTS.startTime, `${where}.startTime`),
     iterationTimeoutMs: o.iterationTimeout === undefined ? undefined : positiveDuration(o.iterationTimeout, `${where}.iterationTimeout`, "'30s'"),
     sharedIterations: executor === 'shared-iterations',
-    vuOffset: 0,
+    vuSlots: WHOLE,
     arrival: undefined,
     ramp: undefined,
     tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),

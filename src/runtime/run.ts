@@ -5,6 +5,7 @@ import type { ProgressSnapshot } from '../core/progress.ts'
 import { type Interruption, type LoadTestResult, SCHEMA_VERSION } from '../core/result.ts'
 import { aggregate } from '../core/series.ts'
 import { redactResult, redactTags, Redactor } from '../core/redact.ts'
+import { slotAt } from '../core/segment.ts'
 import { evaluateThresholds } from '../core/thresholds.ts'
 import { type IntervalSample, TimelineBuilder } from '../core/timeline.ts'
 import { checkAbortOnFail, ThresholdAbort } from './abort-on-fail.ts'
@@ -18,6 +19,8 @@ import { ScenarioMetrics } from './metrics/scenario-metrics.ts'
 import { metricInfo } from './metrics/user-metrics.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
 import { startTicker } from './ticker.ts'
+import { realClock } from './executors/clock.ts'
+import { planDigest, segmentOf } from './segments.ts'
 import { runOnWorkers } from './workers.ts'
 
 /** What a run produced: its result, and the first misuse of chaperon's API seen in scenario code. */
@@ -93,9 +96,11 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
 
   let misuse: ChaperonError | undefined
   if (lt.workers === 1) {
-    const client = await openClient(lt)
+    const part = lt.segment === undefined ? lt : segmentOf(lt, lt.segment.stripe)
+    const client = await openClient(part)
+    if (lt.startAt !== undefined) await realClock.sleep(lt.startAt - Date.now(), abort.signal)
     t0 = performance.now()
-    misuse = await runHere(lt, client, registry, errorLog, abort.signal, t0, (t, samples) => onSeconds(timeline.add(0, t, samples)))
+    misuse = await runHere(part, client, registry, errorLog, abort.signal, t0, (t, samples) => onSeconds(timeline.add(0, t, samples)))
     onSeconds(timeline.end(0))
   } else {
     const run = await runOnWorkers(lt, location?.file, abort.signal, {
@@ -123,7 +128,8 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     ...(location === undefined ? {} : { location }),
     startedAt: new Date(performance.timeOrigin + t0).toISOString(),
     durationMs,
-    status: misuse === undefined && abortedBy === undefined && interrupted === undefined && thresholds.every((t) => t.ok) ? 'passed' : 'failed',
+    // A segment judges only its share; `chaperon merge` judges the thresholds on the whole.
+    status: misuse === undefined && abortedBy === undefined && interrupted === undefined && (lt.segment !== undefined || thresholds.every((t) => t.ok)) ? 'passed' : 'failed',
     scenarios: lt.scenarios.map((s) => ({ name: s.key, executor: s.executor, scenario: s.scenario.name })),
     metrics: registry.toResults(),
     timeSeries,
@@ -131,6 +137,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     errors: errorLog.toResults(),
     ...(abortedBy === undefined ? {} : { abortedBy }),
     ...(interrupted === undefined ? {} : { interrupted }),
+    ...(lt.segment === undefined ? {} : { segment: { segment: lt.segment.label, sequence: lt.segment.sequence, plan: planDigest(lt) } }),
   }
   return { result: redactResult(result, redactor), misuse }
 }
@@ -170,6 +177,7 @@ export async function runHere(
   const deps: ScenarioDeps = {
     context(s, signal, inflight) {
       const nested = new Map<string, ScenarioMetrics>()
+      let started = 0
       return {
         name: s.key,
         client,
@@ -182,7 +190,8 @@ export async function runHere(
         insecure: lt.http.insecure,
         logLevel: s.logLevel,
         redactor,
-        vuOffset: s.vuOffset,
+        vuSlots: s.vuSlots,
+        nextIterationInTest: () => slotAt(s.vuSlots, started++),
         interruptible: s.executor === 'ramping-vus' || s.iterationTimeoutMs !== undefined,
         iterationTimeoutMs: s.iterationTimeoutMs,
         metricsFor(scenario) {

@@ -1,54 +1,63 @@
+import { createHash } from 'node:crypto'
+import { scale, type Stripe } from '../core/segment.ts'
 import type { ResolvedLoadTest, ResolvedScenario } from './resolve-options.ts'
 
 /**
- * Worker `index`'s part of `total` when it is split over `count` workers: the
- * parts differ by at most one and add up to `total` exactly.
+ * The part of a load test that owns `stripe` of its slots (a segment of a
+ * split run, one worker thread's share of it, or both): VUs, shared
+ * iterations and stage targets become the number of slots below them that
+ * the stripe owns, and arrival-rate executors start only the stripe's slots.
+ * The parts of a plan therefore run exactly the plan of one, VU numbers
+ * included. Scenarios with nothing left for this part are dropped.
  */
-export function share(total: number, index: number, count: number): number {
-  return Math.floor((total * (index + 1)) / count) - Math.floor((total * index) / count)
-}
-
-/**
- * The part of a load test that worker `index` of `count` runs: VUs, iterations
- * and stage targets split with `share`, arrival slots striped (slot i goes to
- * worker i % count), so the workers together run exactly the plan of one.
- * Scenarios with nothing left for this worker are dropped. VU numbers continue
- * from the workers before, so `s.vu` stays unique across workers.
- */
-export function segmentOf(lt: ResolvedLoadTest, index: number, count: number): ResolvedLoadTest {
+export function segmentOf(lt: ResolvedLoadTest, stripe: Stripe): ResolvedLoadTest {
   const scenarios = lt.scenarios.flatMap((s) => {
-    const part = segmentScenario(s, index, count)
-    return part === undefined ? [] : [part]
+    const part = partOf(s, stripe)
+    return part === undefined ? [] : [{ ...part, vuSlots: stripe }]
   })
   const vusMax = scenarios.reduce((sum, s) => sum + s.vus, 0)
-  return { ...lt, scenarios, vusMax, workers: 1, http: { ...lt.http, connections: Math.max(1, share(lt.http.connections, index, count)) } }
+  return { ...lt, scenarios, vusMax, workers: 1, http: { ...lt.http, connections: Math.max(1, scale(stripe, lt.http.connections)) } }
 }
 
-function segmentScenario(s: ResolvedScenario, index: number, count: number): ResolvedScenario | undefined {
-  const own = partOf(s, index, count)
-  if (own === undefined) return undefined
-  let vuOffset = s.vuOffset
-  for (let i = 0; i < index; i++) vuOffset += partOf(s, i, count)?.vus ?? 0
-  return { ...own, vuOffset }
-}
-
-/** Worker `index`'s part of one scenario, before its VU numbers are offset. */
-function partOf(s: ResolvedScenario, index: number, count: number): ResolvedScenario | undefined {
+/** `stripe`'s part of one scenario. */
+function partOf(s: ResolvedScenario, stripe: Stripe): ResolvedScenario | undefined {
   if (s.arrival !== undefined) {
-    // Every worker has slots to start, so each keeps at least one VU.
-    const preAllocatedVUs = Math.max(1, share(s.arrival.preAllocatedVUs, index, count))
-    const maxVUs = Math.max(preAllocatedVUs, share(s.arrival.maxVUs, index, count))
-    return { ...s, vus: maxVUs, arrival: { ...s.arrival, preAllocatedVUs, maxVUs, stripe: { index, count } } }
+    // Every part has slots to start, so each keeps at least one VU.
+    const preAllocatedVUs = Math.max(1, scale(stripe, s.arrival.preAllocatedVUs))
+    const maxVUs = Math.max(preAllocatedVUs, scale(stripe, s.arrival.maxVUs))
+    return { ...s, vus: maxVUs, arrival: { ...s.arrival, preAllocatedVUs, maxVUs, stripe } }
   }
   if (s.ramp !== undefined) {
-    const startVUs = share(s.ramp.startVUs, index, count)
-    const stages = s.ramp.stages.map((st) => ({ ...st, target: share(st.target, index, count) }))
+    const startVUs = scale(stripe, s.ramp.startVUs)
+    const stages = s.ramp.stages.map((st) => ({ ...st, target: scale(stripe, st.target) }))
     const most = Math.max(startVUs, ...stages.map((st) => st.target))
     return most === 0 ? undefined : { ...s, vus: most, ramp: { ...s.ramp, startVUs, stages } }
   }
-  const vus = share(s.vus, index, count)
+  const vus = scale(stripe, s.vus)
   if (vus === 0) return undefined
   if (!s.sharedIterations) return { ...s, vus }
-  const iterations = share(s.iterations, index, count)
+  const iterations = scale(stripe, s.iterations)
   return iterations === 0 ? undefined : { ...s, vus, iterations }
+}
+
+/**
+ * A digest of what a load test plans to do, the same on every instance of a
+ * split run from the same code and config: its scenarios and executors, its
+ * thresholds and its HTTP options (header names, not values). Worker counts
+ * and secrets are left out.
+ */
+export function planDigest(lt: ResolvedLoadTest): string {
+  const plan = {
+    baseUrl: lt.baseUrl?.href,
+    scenarios: lt.scenarios.map(({ scenario, vuSlots: _, logLevel: __, ...s }) => ({ ...s, scenario: scenario.name })),
+    thresholds: lt.thresholds.map((t) => [t.key, t.expression]),
+    http: { ...lt.http, headers: Object.keys(lt.http.headers).sort(), authorization: lt.http.authorization !== undefined },
+  }
+  return createHash('sha256').update(JSON.stringify(plan, sortedKeys)).digest('hex').slice(0, 16)
+}
+
+/** A JSON.stringify replacer that writes object keys sorted, so equal plans give equal text. */
+function sortedKeys(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value
+  return Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }

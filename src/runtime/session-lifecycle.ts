@@ -3,6 +3,7 @@ import { clearTimeout, setTimeout } from 'node:timers'
 import { deepFreeze, deepMerge, plainData } from '../core/config.ts'
 import { timerMs } from '../core/duration.ts'
 import { ChaperonError } from '../core/errors.ts'
+import { slotAt } from '../core/segment.ts'
 import { expectObject, invalid } from '../core/validate.ts'
 import { SessionCookies } from './http/cookies.ts'
 import { errorCodeOf } from './metrics/error-log.ts'
@@ -57,6 +58,7 @@ export function forkChild<T>(parent: Session, name: string, startDelayMs: number
   })
   const c = child[INTERNALS]
   c.iteration = p.iteration
+  c.iterationInTest = p.iterationInTest
   // A child ends with its parent.
   const onParentHalt = (): void => c.halt.abort(p.halt.signal.reason)
   p.halt.signal.addEventListener('abort', onParentHalt, { once: true })
@@ -177,6 +179,7 @@ export async function runNested(parent: Session, other: Scenario, config: Record
     shared: p.shared,
   })
   nested[INTERNALS].iteration = p.iteration
+  nested[INTERNALS].iterationInTest = p.iterationInTest
   return activeMetrics.run(nested[INTERNALS].metrics, async () => {
     try {
       await other.init?.(nested)
@@ -206,15 +209,16 @@ export class VirtualUser {
   constructor(ctx: ScenarioContext, scenario: Scenario, vu: number) {
     this.#ctx = ctx
     this.#scenario = scenario
-    this.#vu = (ctx.vuOffset ?? 0) + vu
+    this.#vu = ctx.vuSlots === undefined ? vu : slotAt(ctx.vuSlots, vu - 1) + 1
   }
 
   /**
    * Runs one iteration; false once the load test has cut the scenario off.
    * `plannedAt` (a `performance.now()` time) is when an arrival-rate executor
-   * meant it to start: latency is then also recorded from there.
+   * meant it to start, and `slot` its place in the plan: latency is then also
+   * recorded from there.
    */
-  async iterate(iteration: number, plannedAt?: number): Promise<boolean> {
+  async iterate(iteration: number, plannedAt?: number, slot?: number): Promise<boolean> {
     const ctx = this.#ctx
     let s = this.#session
     if (s === undefined) {
@@ -232,6 +236,7 @@ export class VirtualUser {
     }
     const internals = s[INTERNALS]
     internals.iteration = iteration
+    internals.iterationInTest = slot ?? ctx.nextIterationInTest()
     const started = performance.now()
     if (plannedAt !== undefined) s[LAG] = Math.max(0, started - plannedAt) * 1000
     let outcome: Outcome | undefined

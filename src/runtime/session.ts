@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { type Duration, parseDuration, timerMs } from '../core/duration.ts'
 import { BUILTIN_METRICS } from '../core/builtin-metrics.ts'
 import type { Redactor } from '../core/redact.ts'
+import type { Stripe } from '../core/segment.ts'
 import { ChaperonError, MissingConfigError } from '../core/errors.ts'
 import { expectInteger, expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
 import type { HttpClient, RequestScope } from './http/client.ts'
@@ -38,8 +39,10 @@ export interface ScenarioContext {
   readonly logLevel: LogLevel
   /** Takes secrets out of `s.log` lines. */
   readonly redactor: Redactor
-  /** Added to the VU numbers the executor gives, so VUs of several worker threads are numbered apart. */
-  readonly vuOffset?: number
+  /** Which VU numbers this part of a split run gives out (see `ResolvedScenario.vuSlots`); all of them when unset. */
+  readonly vuSlots?: Stripe
+  /** The `iterationInTest` of the next iteration of an executor without a plan of slots. */
+  nextIterationInTest(): number
   /**
    * True when VUs can be cut off one by one (under `ramping-vus`, or with an
    * `iterationTimeout`): their requests then stop waiting at once.
@@ -140,6 +143,7 @@ export interface SessionInternals {
   /** False for a nested run, whose WebSockets belong to the session that started it. */
   readonly ownsShared: boolean
   iteration: number
+  iterationInTest: number
   children: number
   /** Set when the session has ended: its code returned and its tasks and WebSockets are done. */
   ended: boolean
@@ -217,6 +221,7 @@ export class Session {
       shared: init.shared ?? { ws: undefined, abortSignal: undefined },
       ownsShared: init.shared === undefined,
       iteration: 0,
+      iterationInTest: 0,
       children: 0,
       ended: false,
     }
@@ -230,6 +235,18 @@ export class Session {
   /** The number of the iteration this VU is running, from 0. */
   get iteration(): number {
     return this[INTERNALS].iteration
+  }
+
+  /**
+   * The number of the running iteration within its scenario across the whole
+   * run, from 0, unique across VUs, worker threads and the instances of a
+   * split run (as k6's `exec.scenario.iterationInTest`). For an arrival-rate executor it is the
+   * iteration's slot in the plan (a dropped iteration leaves its number out);
+   * otherwise iterations are numbered in the order they start, the parts of
+   * a split run taking their numbers from their own stripes.
+   */
+  get iterationInTest(): number {
+    return this[INTERNALS].iterationInTest
   }
 
   /** @internal How late the running arrival-rate iteration started, in µs; see `RequestScope.lagUs`. */

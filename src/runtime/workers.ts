@@ -8,6 +8,7 @@ import type { IntervalSample } from '../core/timeline.ts'
 import { PACKAGE_ROOT } from './callsite.ts'
 import type { ResolvedLoadTest, ResolvedScenario } from './resolve-options.ts'
 import type { Scenario } from './scenario.ts'
+import { splitStripe, WHOLE } from '../core/segment.ts'
 import { segmentOf } from './segments.ts'
 
 /** How a worker finds a scenario: the module that made it, and its name there. */
@@ -82,7 +83,7 @@ export async function runOnWorkers(
   const start = Promise.withResolvers<void>()
 
   for (let index = 0; index < count; index++) {
-    const part = segmentOf(lt, index, count)
+    const part = segmentOf(lt, splitStripe(lt.segment?.stripe ?? WHOLE, index, count))
     const shipped: ShippedLoadTest = {
       ...part,
       baseUrl: part.baseUrl?.href,
@@ -136,7 +137,7 @@ export async function runOnWorkers(
   }
 
   await start.promise
-  const startAt = performance.timeOrigin + performance.now() + START_DELAY_MS
+  const startAt = Math.max(performance.timeOrigin + performance.now() + START_DELAY_MS, lt.startAt ?? 0)
   handlers.onStart(startAt - performance.timeOrigin)
   for (const w of workers) w.postMessage({ type: 'start', startAt } satisfies ToWorker)
   const onAbort = (): void => {

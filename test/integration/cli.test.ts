@@ -55,6 +55,7 @@ describe('chaperon', () => {
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('chaperon compare <baseline> <current> [--markdown <file>]')
     expect(help.stdout).toContain('chaperon report <result>... --html <file>')
+    expect(help.stdout).toContain('chaperon merge <result>... [--json <dir>]')
     expect((await chaperon('compare', '--help')).stdout).toBe(help.stdout)
   })
 
@@ -64,7 +65,7 @@ describe('chaperon', () => {
     expect(none.stderr).toContain('Usage:')
     const typo = await chaperon('comapre', 'a', 'b')
     expect(typo).toMatchObject({ code: 2, stdout: '' })
-    expect(typo.stderr).toBe('ChaperonError [CHAPERON_CLI_USAGE]: unknown command "comapre". Did you mean "compare"? Commands: compare, report.\nRun chaperon --help for usage.\n')
+    expect(typo.stderr).toBe('ChaperonError [CHAPERON_CLI_USAGE]: unknown command "comapre". Did you mean "compare"? Commands: compare, merge, report.\nRun chaperon --help for usage.\n')
     const unknown = await chaperon('compare', 'a.json', 'b.json', '--markdwn', 'x.md')
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toContain("ChaperonError [CHAPERON_CLI_USAGE]: chaperon compare: Unknown option '--markdwn'.")

@@ -57,7 +57,7 @@ describe('ArrivalPlan', () => {
       { durationMs: 1000, target: 0 },
     ]
     const whole = offsets(new ArrivalPlan(5 / 1000, stages))
-    const stripes = [0, 1, 2].map((index) => offsets(new ArrivalPlan(5 / 1000, stages, { index, count: 3 })))
+    const stripes = [0, 1, 2].map((index) => offsets(new ArrivalPlan(5 / 1000, stages, { cycle: 3, positions: [index] })))
     expect(stripes.map((s) => s.length)).toEqual([0, 1, 2].map((index) => whole.filter((_, i) => i % 3 === index).length))
     expect(stripes.flat().sort((a, b) => a - b)).toEqual(whole)
     expect(stripes[1]![0]).toBe(whole[1])

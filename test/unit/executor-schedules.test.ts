@@ -51,6 +51,10 @@ function harness(clock: Clock, iterationMs: number | ((vu: number) => number), h
       logLevel: s.logLevel,
       redactor: new Redactor({ keys: [], values: [] }),
       interruptible: s.executor === 'ramping-vus',
+      nextIterationInTest: (() => {
+        let n = 0
+        return () => n++
+      })(),
       metricsFor: () => {
         throw new Error('no nested scenarios here')
       },

@@ -1,67 +1,180 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { parseSegment, scale, slotAt, splitStripe, type Stripe, WHOLE } from '../../src/core/segment.ts'
 import { ArrivalPlan } from '../../src/runtime/executors/arrival-plan.ts'
+import type { ArrivalRateSettings } from '../../src/runtime/executors/arrival-rate.ts'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
-import { segmentOf, share } from '../../src/runtime/segments.ts'
+import { planDigest, segmentOf } from '../../src/runtime/segments.ts'
 
 const s = scenario('s', async () => {})
 
-function split(scenarios: LoadTestOptions['scenarios'], count: number) {
-  const lt = resolveLoadTestOptions('t', { scenarios, workers: count })
-  return Array.from({ length: count }, (_, i) => segmentOf(lt, i, count))
+/** The owner of each of the first `n` slots, by index into `stripes`; throws when a slot has two. */
+function owners(stripes: readonly Stripe[], n: number): number[] {
+  const out = new Array<number>(n).fill(-1)
+  stripes.forEach((stripe, k) => {
+    for (let i = 0; slotAt(stripe, i) < n; i++) {
+      const slot = slotAt(stripe, i)
+      if (out[slot] !== -1) throw new Error(`slot ${slot} has two owners`)
+      out[slot] = k
+    }
+  })
+  return out
 }
 
-describe('share', () => {
-  it('splits any total into parts that differ by at most one and add up exactly', () => {
-    for (const count of [1, 2, 3, 7]) {
-      for (const total of [0, 1, 2, 5, 10, 99, 1000]) {
-        const parts = Array.from({ length: count }, (_, i) => share(total, i, count))
-        expect(parts.reduce((a, b) => a + b, 0)).toBe(total)
-        expect(Math.max(...parts) - Math.min(...parts)).toBeLessThanOrEqual(1)
-      }
-    }
+/** Every segment of a sequence given as boundaries. */
+function segmentsOf(sequence: string) {
+  const bounds = sequence.split(',')
+  return bounds.slice(1).map((to, k) => parseSegment(`${bounds[k]}:${to}`, sequence))
+}
+
+describe('parseSegment', () => {
+  it('reads i/n as the i-th of n equal parts, counted from 1', () => {
+    expect(parseSegment('2/3')).toMatchObject({ label: '1/3:2/3', sequence: '0,1/3,2/3,1', index: 1, count: 3, stripe: { cycle: 3, positions: [1] } })
+    expect(parseSegment('1/1')).toMatchObject({ label: '0:1', count: 1, stripe: WHOLE })
+  })
+
+  it('reads from:to within a sequence, in fractions or decimals, filling in 0 and 1', () => {
+    expect(parseSegment('0.25:0.5', '0,1/4,2/4,1')).toMatchObject({ label: '1/4:1/2', sequence: '0,1/4,1/2,1', index: 1, count: 3 })
+    expect(parseSegment('1/3:1', '1/3')).toMatchObject({ sequence: '0,1/3,1', index: 1 })
+    // Without a sequence, the segment's own boundaries and 0 and 1 make it.
+    expect(parseSegment('1/4:3/4')).toMatchObject({ sequence: '0,1/4,3/4,1', index: 1, count: 3 })
+  })
+
+  it('deals the slots of unequal segments as k6 does: the largest due segment takes each', () => {
+    const segments = segmentsOf('0,1/4,1/2,1')
+    expect(owners(segments.map((x) => x.stripe), 8).join('')).toBe('20212021')
+    expect(segments.map((x) => x.stripe.positions)).toEqual([[1], [3], [0, 2]])
+  })
+
+  it.each([
+    ['0/3', undefined, '1/3 is the first'],
+    ['4/3', undefined, 'one of 1/3 … 3/3'],
+    ['x', undefined, 'Write i/n'],
+    ['1/2', '0,1/2,1', 'unset CHAPERON_SEGMENT_SEQUENCE'],
+    ['1/3:1/3', undefined, 'is empty'],
+    ['1/4:3/4', '0,1/4,1/2,3/4,1', 'Write one of 0:1/4, 1/4:1/2, 1/2:3/4, 3/4:1'],
+    ['0:3/2', undefined, 'not a fraction from 0 to 1'],
+    ['0:1/2', '0,1/2,1/3,1', 'must rise'],
+    ['0:1/99991', '0,1/99991,1/99989,1', 'smaller denominators'],
+  ])('refuses CHAPERON_SEGMENT=%s (sequence %s) saying what to write', (value, sequence, says) => {
+    expect(() => parseSegment(value, sequence)).toThrow(expect.objectContaining({ code: 'CHAPERON_INVALID_SEGMENT', message: expect.stringContaining(says) }))
+  })
+
+  it('gives every slot exactly one segment, for any sequence', () => {
+    const sequence = fc.uniqueArray(fc.integer({ min: 1, max: 23 }), { minLength: 0, maxLength: 5 }).chain((cuts) =>
+      fc.integer({ min: 24, max: 60 }).map((d) => ['0', ...cuts.sort((a, b) => a - b).map((c) => `${c}/${d}`), '1'].join(',')),
+    )
+    fc.assert(
+      fc.property(sequence, fc.integer({ min: 0, max: 500 }), (seq, total) => {
+        const stripes = segmentsOf(seq).map((x) => x.stripe)
+        expect(owners(stripes, total + 1).every((o) => o >= 0)).toBe(true)
+        expect(stripes.reduce((sum, st) => sum + scale(st, total), 0)).toBe(total)
+      }),
+      { numRuns: 200 },
+    )
+  })
+})
+
+describe('splitStripe', () => {
+  it('deals a segment over worker threads without touching the other segments', () => {
+    const segments = segmentsOf('0,1/4,1/2,1')
+    const parts = segments.flatMap((seg) => [0, 1, 2].map((w) => splitStripe(seg.stripe, w, 3)))
+    const owner = owners(parts, 96)
+    // Every slot is someone's, and each worker's slots are its segment's.
+    owner.forEach((o, slot) => expect(owners(segments.map((x) => x.stripe), 96)[slot]).toBe(Math.floor(o / 3)))
+    expect(splitStripe(WHOLE, 1, 3)).toEqual({ cycle: 3, positions: [1] })
   })
 })
 
 describe('segmentOf', () => {
-  it('splits VUs, shared iterations and stage targets, numbering VUs apart', () => {
+  const split = (scenarios: LoadTestOptions['scenarios'], sequence: string) => {
+    const lt = resolveLoadTestOptions('t', { scenarios }, {})
+    return segmentsOf(sequence).map((seg) => segmentOf(lt, seg.stripe))
+  }
+
+  it('scales VUs, shared iterations and stage targets so the parts add up exactly', () => {
     const parts = split(
       {
         fixed: { scenario: s, executor: 'constant-vus', vus: 5, duration: '1s' },
         shared: { scenario: s, executor: 'shared-iterations', vus: 4, iterations: 9 },
         ramp: { scenario: s, executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '1s', target: 7 }, { duration: '1s', target: 2 }] },
       },
-      3,
+      '0,1/3,2/3,1',
     )
     const of = (key: string) => parts.map((p) => p.scenarios.find((x) => x.key === key))
-    expect(of('fixed').map((x) => x?.vus)).toEqual([1, 2, 2])
-    expect(of('fixed').map((x) => x?.vuOffset)).toEqual([0, 1, 3])
-    expect(of('shared').map((x) => [x?.vus, x?.iterations])).toEqual([[1, 3], [1, 3], [2, 3]])
-    expect(of('ramp').map((x) => x?.ramp?.stages.map((st) => st.target))).toEqual([[2, 0], [2, 1], [3, 1]])
-    expect(of('ramp').map((x) => x?.vuOffset)).toEqual([0, 2, 4])
+    expect(of('fixed').map((x) => x?.vus)).toEqual([2, 2, 1])
+    expect(of('shared').map((x) => [x?.vus, x?.iterations])).toEqual([[2, 3], [1, 3], [1, 3]])
+    expect(of('ramp').map((x) => x?.ramp?.stages.map((st) => st.target))).toEqual([[3, 1], [2, 1], [2, 0]])
     expect(parts.map((p) => p.workers)).toEqual([1, 1, 1])
   })
 
-  it('drops a scenario from a worker that has no part of it', () => {
-    const parts = split({ one: { scenario: s, executor: 'per-vu-iterations', vus: 1, iterations: 5 } }, 2)
-    expect(parts.map((p) => p.scenarios.length)).toEqual([0, 1])
-    expect(parts[1]!.scenarios[0]).toMatchObject({ vus: 1, iterations: 5, vuOffset: 0 })
+  it('numbers the VUs of the parts apart: together exactly 1 … vus', () => {
+    const parts = split({ fixed: { scenario: s, executor: 'constant-vus', vus: 10, duration: '1s' } }, '0,1/4,1/2,1')
+    const numbers = parts.flatMap((p) => Array.from({ length: p.scenarios[0]!.vus }, (_, k) => slotAt(p.scenarios[0]!.vuSlots, k) + 1))
+    expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, k) => k + 1))
   })
 
-  it('stripes arrival slots: the workers together start exactly the slots of one', () => {
-    const parts = split({ open: { scenario: s, executor: 'ramping-arrival-rate', startRate: 3, preAllocatedVUs: 2, maxVUs: 10, stages: [{ duration: '2s', target: 50 }, { duration: '1s', target: 0 }] } }, 3)
-    const all = (arrival: { startRate: number; stages: ReadonlyArray<{ durationMs: number; target: number }>; stripe?: { index: number; count: number } }) => {
+  it('drops a scenario from a part that has none of it', () => {
+    const parts = split({ one: { scenario: s, executor: 'per-vu-iterations', vus: 1, iterations: 5 } }, '0,1/2,1')
+    expect(parts.map((p) => p.scenarios.length)).toEqual([1, 0])
+    expect(parts[0]!.scenarios[0]).toMatchObject({ vus: 1, iterations: 5 })
+  })
+
+  it('stripes arrival slots: segments split over workers together start exactly the slots of one', () => {
+    const open: LoadTestOptions['scenarios'][string] = { scenario: s, executor: 'ramping-arrival-rate', startRate: 3, preAllocatedVUs: 2, maxVUs: 10, stages: [{ duration: '2s', target: 50 }, { duration: '1s', target: 0 }] }
+    const all = (arrival: ArrivalRateSettings) => {
       const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
       const out: number[] = []
       for (let t = plan.next(); t !== undefined; t = plan.next()) out.push(t)
       return out
     }
-    const whole = all(resolveLoadTestOptions('t', { scenarios: { open: { scenario: s, executor: 'ramping-arrival-rate', startRate: 3, preAllocatedVUs: 2, maxVUs: 10, stages: [{ duration: '2s', target: 50 }, { duration: '1s', target: 0 }] } } }).scenarios[0]!.arrival!)
-    const striped = parts.flatMap((p) => all(p.scenarios[0]!.arrival!))
-    expect(striped.sort((a, b) => a - b)).toEqual(whole)
-    // Each worker keeps a VU pool of its own, at least one.
-    expect(parts.map((p) => [p.scenarios[0]!.arrival!.preAllocatedVUs, p.scenarios[0]!.arrival!.maxVUs])).toEqual([[1, 3], [1, 3], [1, 4]])
-    expect(parts.map((p) => p.scenarios[0]!.vuOffset)).toEqual([0, 3, 6])
+    const lt = resolveLoadTestOptions('t', { scenarios: { open } }, {})
+    const whole = all(lt.scenarios[0]!.arrival!)
+    const parts = segmentsOf('0,1/4,1/2,1').flatMap((seg) => [0, 1].map((w) => segmentOf(lt, splitStripe(seg.stripe, w, 2))))
+    expect(parts.flatMap((p) => all(p.scenarios[0]!.arrival!)).sort((a, b) => a - b)).toEqual(whole)
+    // Each part keeps a VU pool of its own, at least one.
+    expect(parts.map((p) => p.scenarios[0]!.arrival!.preAllocatedVUs)).toEqual([1, 1, 1, 1, 1, 1])
+    expect(parts.reduce((n, p) => n + p.scenarios[0]!.arrival!.maxVUs, 0)).toBe(10)
+  })
+})
+
+describe('planDigest', () => {
+  const options = (vus: number): LoadTestOptions => ({
+    scenarios: { main: { scenario: s, executor: 'constant-vus', vus, duration: '1s' } },
+    thresholds: { http_reqs: ['count>0'] },
+    http: { headers: { authorization: 'Bearer secret-token' } },
+  })
+
+  it('is the same for the same plan on every instance, whatever the worker count or segment', () => {
+    const a = resolveLoadTestOptions('t', options(3), { CHAPERON_SEGMENT: '1/3' })
+    const b = resolveLoadTestOptions('t', { ...options(3), workers: 2 }, { CHAPERON_SEGMENT: '3/3' })
+    expect(planDigest(a)).toBe(planDigest(b))
+    expect(planDigest(a)).toMatch(/^[0-9a-f]{16}$/)
+  })
+
+  it('differs when the plan differs', () => {
+    expect(planDigest(resolveLoadTestOptions('t', options(3), {}))).not.toBe(planDigest(resolveLoadTestOptions('t', options(4), {})))
+  })
+})
+
+describe('CHAPERON_SEGMENT and CHAPERON_START_AT', () => {
+  const opts: LoadTestOptions = { scenarios: { main: { scenario: s, executor: 'constant-vus', vus: 3, duration: '1s' } } }
+
+  it('are read from the environment', () => {
+    const startAt = Date.now() + 60_000
+    const lt = resolveLoadTestOptions('t', opts, { CHAPERON_SEGMENT: '1/4:3/4', CHAPERON_SEGMENT_SEQUENCE: '0,1/4,3/4,1', CHAPERON_START_AT: String(startAt) })
+    expect(lt.segment?.label).toBe('1/4:3/4')
+    expect(lt.startAt).toBe(startAt)
+    expect(resolveLoadTestOptions('t', opts, { CHAPERON_SEGMENT: '' })).toMatchObject({ segment: undefined, startAt: undefined })
+  })
+
+  it.each([
+    ['soon', 'epoch milliseconds'],
+    [String(Math.floor(Date.now() / 1000)), 'looks like seconds'],
+    [String(Date.now() + 2 * 86_400_000), 'more than a day ahead'],
+  ])('refuses CHAPERON_START_AT=%s', (value, says) => {
+    expect(() => resolveLoadTestOptions('t', opts, { CHAPERON_START_AT: value })).toThrow(expect.objectContaining({ code: 'CHAPERON_INVALID_OPTION', message: expect.stringContaining(says) }))
   })
 })

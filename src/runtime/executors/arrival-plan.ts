@@ -1,3 +1,5 @@
+import { slotAt, type Stripe, WHOLE } from '../../core/segment.ts'
+
 /** One stage of an arrival rate: it moves linearly to `target` iterations per ms over `durationMs`. */
 export interface RateStage {
   durationMs: number
@@ -19,30 +21,30 @@ export class ArrivalPlan {
   /** Offset and cumulative count at the start of the current stage. */
   #stageStartMs = 0
   #stageStartCount = 0
-  #next = 0
-  readonly #step: number
+  /** The plan's slots this process starts, and how many of them it has started. */
+  readonly #stripe: Stripe
+  #taken = 0
 
   /**
    * `startRate` in iterations per ms; stages follow each other from offset 0.
-   * With a `stripe`, the plan yields only the slots i with i % count == index,
-   * so `count` plans striped 0…count-1 together start exactly the slots of one.
+   * With a `stripe`, the plan yields only the stripe's slots, so the plans of
+   * the stripes of a split run together start exactly the slots of one.
    */
-  constructor(startRate: number, stages: readonly RateStage[], stripe?: { index: number; count: number }) {
+  constructor(startRate: number, stages: readonly RateStage[], stripe: Stripe = WHOLE) {
     this.#rate = startRate
     this.#stages = stages
-    this.#next = stripe?.index ?? 0
-    this.#step = stripe?.count ?? 1
+    this.#stripe = stripe
   }
 
   /** The offset of the next iteration, or undefined once the last stage has ended. */
   next(): number | undefined {
-    const i = this.#next
+    const i = slotAt(this.#stripe, this.#taken)
     while (this.#stage < this.#stages.length) {
       const { durationMs, target } = this.#stages[this.#stage]!
       const r0 = this.#rate
       const countAtEnd = this.#stageStartCount + ((r0 + target) / 2) * durationMs
       if (i < countAtEnd) {
-        this.#next += this.#step
+        this.#taken++
         return this.#stageStartMs + timeFor(i - this.#stageStartCount, r0, (target - r0) / durationMs)
       }
       this.#stageStartMs += durationMs

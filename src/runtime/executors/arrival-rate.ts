@@ -1,3 +1,4 @@
+import { slotAt, type Stripe, WHOLE } from '../../core/segment.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
@@ -12,8 +13,8 @@ export interface ArrivalRateSettings {
   stages: ReadonlyArray<{ durationMs: number; target: number }>
   preAllocatedVUs: number
   maxVUs: number
-  /** Which slots this process starts when a run is split over worker threads: slot i when i % count == index. */
-  stripe?: { index: number; count: number }
+  /** Which of the plan's slots this process starts when the run is split (segments, worker threads); all when unset. */
+  stripe?: Stripe
 }
 
 // A slot due within this much is started now rather than after one more timer.
@@ -48,7 +49,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   }
   for (let i = 0; i < arrival.preAllocatedVUs; i++) idle.push(allocate())
   const running = new Set<Promise<void>>()
-  const start = (plannedAt: number): void => {
+  const start = (plannedAt: number, slot: number): void => {
     const vu = idle.pop() ?? (all.length < arrival.maxVUs ? allocate() : undefined)
     if (vu === undefined) {
       ctx.metrics.recordDropped()
@@ -57,7 +58,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
     const iteration = perVu.get(vu)!
     perVu.set(vu, iteration + 1)
     const done: Promise<void> = activeMetrics
-      .run(ctx.metrics, () => vu.iterate(iteration, plannedAt))
+      .run(ctx.metrics, () => vu.iterate(iteration, plannedAt, slot))
       .then((more) => {
         running.delete(done)
         if (more) idle.push(vu)
@@ -69,6 +70,8 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   const end = t0 + s.durationMs
   const work = (async () => {
     const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
+    const stripe = arrival.stripe ?? WHOLE
+    let taken = 0
     for (let offset = plan.next(); offset !== undefined && !signal.aborted; ) {
       const wait = t0 + offset - clock.now()
       // A stage at rate 0 can mean a long wait; the hard stop ends it rather than leaving a timer behind.
@@ -76,7 +79,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
       // Start every slot that is due by now, so a late timer does not push the rest back.
       const now = clock.now() + EARLY_MS
       while (offset !== undefined && t0 + offset <= now) {
-        start(t0 + offset)
+        start(t0 + offset, slotAt(stripe, taken++))
         offset = plan.next()
       }
     }

@@ -1,6 +1,6 @@
-import { createHistogram, decodeHistogram, type Histogram, recordableMicros, summarize } from '../../core/histogram.ts'
+import { createHistogram, decodeHistogram, type Histogram, recordableMicros, restoreExactMax, toMillis } from '../../core/histogram.ts'
 import type { MetricType, SeriesResult, Tags } from '../../core/result.ts'
-import type { Series } from '../../core/series.ts'
+import { type Series, toSeriesResult } from '../../core/series.ts'
 import { type IntervalSample, seriesKey, trendPoint } from '../../core/timeline.ts'
 
 /** A trend being recorded: its total histogram, and the one of the current second. */
@@ -99,9 +99,13 @@ export class MetricsRegistry {
   absorb(samples: readonly IntervalSample[]): void {
     for (const sample of samples) {
       switch (sample.type) {
-        case 'trend':
-          this.trend(sample.metric, sample.tags).histogram.add(decodeHistogram(sample.point.histogram))
+        case 'trend': {
+          const h = this.trend(sample.metric, sample.tags).histogram
+          const maxMs = Math.max(h.totalCount === 0 ? 0 : toMillis(h.maxValue), sample.point.max)
+          h.add(decodeHistogram(sample.point.histogram))
+          restoreExactMax(h, maxMs)
           break
+        }
         case 'counter':
           this.counter(sample.metric, sample.tags).value += sample.point.value
           break
@@ -131,20 +135,8 @@ export class MetricsRegistry {
   toResults(): SeriesResult[] {
     const out: SeriesResult[] = []
     for (const [, s] of [...this.#series].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      switch (s.type) {
-        case 'trend':
-          out.push({ metric: s.metric, type: 'trend', tags: s.tags, trend: summarize(s.histogram) })
-          break
-        case 'counter':
-          out.push({ metric: s.metric, type: 'counter', tags: s.tags, value: s.value })
-          break
-        case 'rate':
-          out.push({ metric: s.metric, type: 'rate', tags: s.tags, passes: s.passes, total: s.total })
-          break
-        case 'gauge':
-          if (s.min <= s.max) out.push({ metric: s.metric, type: 'gauge', tags: s.tags, value: s.value, min: s.min, max: s.max })
-          break
-      }
+      // A gauge never set has no value to report.
+      if (s.type !== 'gauge' || s.min <= s.max) out.push(toSeriesResult(s))
     }
     return out
   }
