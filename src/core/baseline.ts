@@ -258,6 +258,8 @@ function plainThreshold(metric: string, tags: Tags, aggregation: ThresholdAggreg
 
 /** Failed when a threshold fails, the test was aborted or interrupted, or it had failed with every threshold holding (scenario code misused chaperon). */
 function statusWith(result: LoadTestResult, thresholds: readonly ThresholdResult[]): LoadTestResult['status'] {
+  // A segment's status does not depend on its thresholds: chaperon merge judges them on the whole.
+  if (result.segment !== undefined) return result.status
   const stopped = result.abortedBy !== undefined || result.interrupted !== undefined
   const misuse = result.status === 'failed' && !stopped && result.thresholds.every((t) => t.ok)
   return misuse || stopped || thresholds.some((t) => !t.ok) ? 'failed' : 'passed'

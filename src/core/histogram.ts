@@ -55,7 +55,10 @@ export function decodeHistogram(encoded: string): Histogram {
  * summary or time-series point that carried the histogram holds it.
  */
 export function restoreExactMax(histogram: Histogram, maxMillis: number): void {
-  if (histogram.totalCount > 0) (histogram as hdr.JsHistogram).maxValue = Math.round(maxMillis * 1000)
+  const h = histogram as hdr.JsHistogram
+  const max = Math.round(maxMillis * 1000)
+  // Only a maximum within the top bucket is believed: one below it (a rounded or edited file) would drop samples.
+  if (h.totalCount > 0 && Number.isFinite(max) && max >= h.lowestEquivalentValue(h.maxValue) && max <= h.maxValue) h.maxValue = max
 }
 
 /** The key a percentile has in `TrendSummary.percentiles`: 95 → `p95`, 99.9 → `p99.9`. */

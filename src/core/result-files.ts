@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { extname, join } from 'node:path'
 import type { Baselines } from './baseline.ts'
 import { ChaperonError } from './errors.ts'
+import { mergeSplitRuns } from './merge.ts'
 import { type LoadTestResult, SCHEMA_VERSION } from './result.ts'
 import { isPlainObject } from './validate.ts'
 import { VERSION } from './version.ts'
@@ -65,10 +66,20 @@ export async function readSourcedResults(path: string, code: ResultFileCode): Pr
   return { results, problems }
 }
 
-/** Reads the baselines at `path` (see {@link readResults}); problems become one line each. */
+/**
+ * Reads the baselines at `path` (see {@link readResults}); problems become one
+ * line each. The segments of a split run are merged into the baseline of the
+ * whole (a segment alone is no baseline).
+ */
 export async function readBaselines(path: string): Promise<Baselines> {
   const { results, problems } = await readResults(path, 'CHAPERON_BASELINE')
-  return { source: path, results, problems: problems.map(problemLine) }
+  // A baseline from a split run is its segments: merged, they are the baseline; a share alone is none.
+  const merged = mergeSplitRuns(results)
+  return {
+    source: path,
+    results: merged.results.filter((r) => r.segment === undefined),
+    problems: [...problems, ...merged.problems.map((p) => new ChaperonError('CHAPERON_BASELINE', `${path} holds segments of a split run that cannot be merged into a baseline: ${p.message}`))].map(problemLine),
+  }
 }
 
 /** A coded error as one line: `ChaperonError [CODE]: message`. */

@@ -31,6 +31,7 @@ export interface LoadTestFn {
   /**
    * @param timeout How long Vitest waits for the test, in ms, as in `test(name, fn, timeout)`.
    * Defaults to the longest scenario's `startTime` + duration + `gracefulStop`, plus a minute.
+   * A wait for `CHAPERON_START_AT` is added to it.
    * When it passes, the run stops and its partial result is reported, marked `interrupted`.
    */
   (name: string, options: LoadTestOptions, timeout?: number): void
@@ -75,7 +76,7 @@ export const loadTest: LoadTestAPI = TestRunner.createTaskCollector(function (
   const resolved = this.todo === true ? undefined : resolveAtCallsite(name, options, timeout, callsite)
   const test = TestRunner.getCurrentSuite().task(name, {
     ...this,
-    timeout: resolved === undefined ? undefined : (timeout ?? timeoutFor(resolved)),
+    timeout: resolved === undefined ? undefined : startWait(resolved) + (timeout ?? timeoutFor(resolved)),
     handler: async (context) => {
       if (resolved === undefined) return
       const location = test.location === undefined ? undefined : { file: test.file.filepath, ...test.location }
@@ -165,7 +166,8 @@ const baselines = new Map<string, Promise<Baselines>>()
 async function judgeBudgets(result: LoadTestResult, lt: ResolvedLoadTest): Promise<LoadTestResult> {
   const path = process.env[BASELINE_ENV]
   const budgets = lt.thresholds.filter((t) => t.budget !== undefined).length
-  if (budgets === 0 || path === undefined || path === '') return result
+  // A segment's share is not comparable with a whole run: chaperon merge --baseline judges the budgets.
+  if (budgets === 0 || path === undefined || path === '' || result.segment !== undefined) return result
   let pending = baselines.get(path)
   if (pending === undefined) baselines.set(path, (pending = readBaselines(path)))
   const found = await pending
@@ -188,8 +190,12 @@ async function annotateVerdicts(context: TestContext, result: LoadTestResult): P
 }
 
 function timeoutFor(lt: ResolvedLoadTest): number {
-  const wait = lt.startAt === undefined ? 0 : Math.max(0, lt.startAt - Date.now())
-  return wait + Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
+  return Math.max(...lt.scenarios.map((s) => s.startTimeMs + s.durationMs + s.gracefulStopMs)) + TIMEOUT_MARGIN_MS
+}
+
+/** How long the run will wait for `CHAPERON_START_AT`, added to the test's timeout. */
+function startWait(lt: ResolvedLoadTest): number {
+  return lt.startAt === undefined ? 0 : Math.max(0, lt.startAt - Date.now())
 }
 
 /** `error` with its stack replaced by the user's frames of `callsite`, so Vitest's code frame shows the loadTest() line. */

@@ -6,7 +6,7 @@ import { type Interruption, type LoadTestResult, SCHEMA_VERSION } from '../core/
 import { aggregate } from '../core/series.ts'
 import { redactResult, redactTags, Redactor } from '../core/redact.ts'
 import { slotAt } from '../core/segment.ts'
-import { evaluateThresholds } from '../core/thresholds.ts'
+import { evaluateThresholds, type ParsedThreshold } from '../core/thresholds.ts'
 import { type IntervalSample, TimelineBuilder } from '../core/timeline.ts'
 import { checkAbortOnFail, ThresholdAbort } from './abort-on-fail.ts'
 import { runArrivalRate } from './executors/arrival-rate.ts'
@@ -74,12 +74,15 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   let t0 = performance.now()
   const onInterrupt = (): void => {
     if (abort.signal.aborted) return
-    interrupted = { by: hooks.interrupt!.reason as Interruption['by'], atMs: performance.now() - t0 }
+    // Before the start (waiting for CHAPERON_START_AT), nothing has run yet.
+    interrupted = { by: hooks.interrupt!.reason as Interruption['by'], atMs: Math.max(0, performance.now() - t0) }
     abort.abort(new Interrupted(interrupted.by, interrupted.atMs))
   }
   if (hooks.interrupt?.aborted === true) onInterrupt()
   else hooks.interrupt?.addEventListener('abort', onInterrupt, { once: true })
 
+  // A segment's counts are a share of the whole, so only thresholds that do not depend on its size may abort it.
+  const abortable = lt.segment === undefined ? lt.thresholds : lt.thresholds.filter(sizeFree)
   const onSeconds = (seconds: Array<{ t: number; samples: IntervalSample[] }>): void => {
     for (const { t, samples } of seconds) {
       if (lt.workers > 1) registry.absorb(samples)
@@ -88,7 +91,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
     }
     if (seconds.length === 0 || abort.signal.aborted) return
     const atMs = performance.now() - t0
-    const hit = checkAbortOnFail(lt.thresholds, registry, () => timeline.toTimeSeries().series, seconds.at(-1)!.t, atMs)
+    const hit = checkAbortOnFail(abortable, registry, () => timeline.toTimeSeries().series, seconds.at(-1)!.t, atMs)
     if (hit === undefined) return
     abortedBy = hit
     abort.abort(new ThresholdAbort(hit))
@@ -98,8 +101,12 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   if (lt.workers === 1) {
     const part = lt.segment === undefined ? lt : segmentOf(lt, lt.segment.stripe)
     const client = await openClient(part)
-    if (lt.startAt !== undefined) await realClock.sleep(lt.startAt - Date.now(), abort.signal)
-    t0 = performance.now()
+    if (lt.startAt !== undefined) {
+      // The start is the agreed moment: an interrupt while waiting for it comes before the start.
+      t0 = performance.now() + Math.max(0, lt.startAt - Date.now())
+      await realClock.sleep(t0 - performance.now(), abort.signal)
+    }
+    if (!abort.signal.aborted) t0 = performance.now()
     misuse = await runHere(part, client, registry, errorLog, abort.signal, t0, (t, samples) => onSeconds(timeline.add(0, t, samples)))
     onSeconds(timeline.end(0))
   } else {
@@ -115,7 +122,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   }
   hooks.interrupt?.removeEventListener('abort', onInterrupt)
 
-  const durationMs = performance.now() - t0
+  const durationMs = Math.max(0, performance.now() - t0)
   const timeSeries = timeline.toTimeSeries()
   const thresholds = evaluateThresholds(lt.thresholds, registry.series(), durationMs / 1000, metricInfo, timeSeries.series)
   if (misuse !== undefined) {
@@ -244,4 +251,14 @@ function snapshot(samples: readonly IntervalSample[], registry: MetricsRegistry,
     return a?.type === 'counter' ? a.value : a?.type === 'rate' ? a.passes : a?.type === 'gauge' ? a.value : 0
   }
   return { elapsedMs, totalMs, vus: count('vus'), rps: requests, p95Ms, errors: count('http_req_failed') + count('errors'), dropped: count('dropped_iterations') }
+}
+
+/**
+ * True for a threshold whose value does not depend on how much of the run was
+ * measured: a trend's statistics and a rate metric's share of passes, but not
+ * counts, a counter's rate per second or a gauge.
+ */
+function sizeFree(t: ParsedThreshold): boolean {
+  const type = metricInfo(t.metric)?.type
+  return type === 'trend' ? t.aggregation !== 'count' : type === 'rate' && t.aggregation === 'rate'
 }

@@ -4,9 +4,10 @@ import type { ResolvedLoadTest, ResolvedScenario } from './resolve-options.ts'
 
 /**
  * The part of a load test that owns `stripe` of its slots (a segment of a
- * split run, one worker thread's share of it, or both): VUs, shared
- * iterations and stage targets become the number of slots below them that
- * the stripe owns, and arrival-rate executors start only the stripe's slots.
+ * split run, one worker thread's share of it, or both): VUs and shared
+ * iterations become the number of slots below them that the stripe owns,
+ * `ramping-vus` runs the stripe's VU numbers on the whole run's steps, and
+ * arrival-rate executors start only the stripe's slots.
  * The parts of a plan therefore run exactly the plan of one, VU numbers
  * included. Scenarios with nothing left for this part are dropped.
  */
@@ -28,27 +29,28 @@ function partOf(s: ResolvedScenario, stripe: Stripe): ResolvedScenario | undefin
     return { ...s, vus: maxVUs, arrival: { ...s.arrival, preAllocatedVUs, maxVUs, stripe } }
   }
   if (s.ramp !== undefined) {
-    const startVUs = scale(stripe, s.ramp.startVUs)
-    const stages = s.ramp.stages.map((st) => ({ ...st, target: scale(stripe, st.target) }))
-    const most = Math.max(startVUs, ...stages.map((st) => st.target))
-    return most === 0 ? undefined : { ...s, vus: most, ramp: { ...s.ramp, startVUs, stages } }
+    // The part follows the whole run's steps (stripeSteps); `vus` is the most it runs at once.
+    const vus = scale(stripe, s.vus)
+    return vus === 0 ? undefined : { ...s, vus, ramp: { ...s.ramp, stripe } }
+  }
+  if (s.sharedIterations) {
+    // A part with iterations to run keeps at least one VU to run them.
+    const iterations = scale(stripe, s.iterations)
+    return iterations === 0 ? undefined : { ...s, vus: Math.max(1, scale(stripe, s.vus)), iterations }
   }
   const vus = scale(stripe, s.vus)
-  if (vus === 0) return undefined
-  if (!s.sharedIterations) return { ...s, vus }
-  const iterations = scale(stripe, s.iterations)
-  return iterations === 0 ? undefined : { ...s, vus, iterations }
+  return vus === 0 ? undefined : { ...s, vus }
 }
 
 /**
  * A digest of what a load test plans to do, the same on every instance of a
  * split run from the same code and config: its scenarios and executors, its
- * thresholds and its HTTP options (header names, not values). Worker counts
- * and secrets are left out.
+ * thresholds and its HTTP options (header names, not values). Worker counts,
+ * secrets and `baseUrl` are left out: instances may reach one service by
+ * different addresses.
  */
 export function planDigest(lt: ResolvedLoadTest): string {
   const plan = {
-    baseUrl: lt.baseUrl?.href,
     scenarios: lt.scenarios.map(({ scenario, vuSlots: _, logLevel: __, ...s }) => ({ ...s, scenario: scenario.name })),
     thresholds: lt.thresholds.map((t) => [t.key, t.expression]),
     http: { ...lt.http, headers: Object.keys(lt.http.headers).sort(), authorization: lt.http.authorization !== undefined },

@@ -71,7 +71,7 @@ function merge(...args: string[]): { status: number | null; output: string } {
   return { status: run.status, output: run.stdout + run.stderr }
 }
 
-describe('one load test run whole, and split over three processes and merged', () => {
+describe('one load test run whole, and split over three processes (two threads each) and merged', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chaperon-split-'))
   const whole = { out: join(dir, 'whole'), samples: join(dir, 'whole-samples') }
   const split = { out: join(dir, 'split'), samples: join(dir, 'split-samples') }
@@ -157,7 +157,12 @@ describe('one load test run whole, and split over three processes and merged', (
     const all = samples(split.samples)
     expect(trendOf(result, 'http_req_duration')).toEqual(summaryOf(all))
     for (const scenario of ['open', 'shared']) {
-      expect(trendOf(result, 'http_req_duration', { scenario })).toEqual(summaryOf(all.filter((s) => s.scenario === scenario)))
+      const fed = summaryOf(all.filter((s) => s.scenario === scenario))
+      expect(trendOf(result, 'http_req_duration', { scenario })).toEqual(fed)
+      // The summary merge wrote, histogram included.
+      const written = result.metrics.filter((m) => m.metric === 'http_req_duration' && m.tags['scenario'] === scenario)
+      expect(written).toHaveLength(1)
+      expect(written[0]).toMatchObject({ type: 'trend', trend: fed })
     }
   })
 

@@ -132,13 +132,23 @@ describe('chaperon merge', () => {
   })
 
   it('judges budgets against --baseline', async () => {
-    // A baseline run that was faster: the merged p(95) is 20% above it.
+    // A baseline run that was faster (a whole run of the first third's requests): the merged p(95) is 20% above it.
     const baseline = join(dir, 'baseline.json')
-    writeFileSync(baseline, renderJson(runResult({ segment: thirds[0]! })))
+    const { segment: _, ...faster } = runResult({ segment: thirds[0]! })
+    writeFileSync(baseline, renderJson({ ...faster, status: 'passed' }))
     const run = await merge(write('results', segments()), '--json', join(dir, 'out'), '--baseline', baseline)
     expect(run.code).toBe(1)
     expect(run.stdout).toMatch(/✗ http_req_duration +'p\(95\)<\+10% baseline' p\(95\)=233\.22ms, baseline 193\.66ms \(\+20\.4%\)/)
     expect(readMerged(join(dir, 'out', `${STEM}.json`)).status).toBe('failed')
+
+    // A baseline that is itself a split run's segments is their merge: the same run, +0%.
+    const split = await merge(write('results', segments()), '--json', join(dir, 'out'), '--baseline', write('split-baseline', segments()))
+    expect(split.code).toBe(0)
+    expect(split.stdout).toMatch(/✓ http_req_duration +'p\(95\)<\+10% baseline' p\(95\)=233\.22ms, baseline 233\.22ms \(\+0%\)/)
+    // One segment alone is no baseline.
+    const share = await merge(write('results', segments()), '--json', join(dir, 'out'), '--baseline', write('share-baseline', segments().slice(0, 1)))
+    expect(share.code).toBe(2)
+    expect(share.stderr).toContain('holds segments of a split run that cannot be merged into a baseline')
 
     // One from CHAPERON_BASELINE that cannot be read is reported, as in a run, and the budget is not compared.
     const fromEnv = await mergeWith({ CHAPERON_BASELINE: join(dir, 'gone') }, join(dir, 'results'), '--json', join(dir, 'out'))

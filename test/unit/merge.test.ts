@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { applyBaseline } from '../../src/core/baseline.ts'
 import { ChaperonError } from '../../src/core/errors.ts'
 import { decodeHistogram } from '../../src/core/histogram.ts'
 import { mergeResults } from '../../src/core/merge.ts'
@@ -171,5 +172,11 @@ describe('mergeResults', () => {
     expect(merged.merged).toMatchObject({ segments: ['0:1/3', '2/3:1'], missing: ['1/3:2/3'] })
     expect(merged.status).toBe('failed')
     expect(merged.metrics.find((m) => m.metric === 'http_reqs')).toMatchObject({ value: slotsOf(thirds[0]).length + slotsOf(thirds[2]).length })
+  })
+
+  it('leaves a segment passing when its budgets are judged on its share against a baseline', () => {
+    const judged = applyBaseline(runResult({ segment: thirds[0]! }), whole)
+    expect(judged.thresholds.filter((t) => !t.ok).map((t) => t.expression)).toContain(`count==${REQUESTS}`)
+    expect(judged.status).toBe('passed')
   })
 })

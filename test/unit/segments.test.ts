@@ -7,6 +7,7 @@ import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
 import { planDigest, segmentOf } from '../../src/runtime/segments.ts'
+import { stripeSteps, type VuStep, vuSteps } from '../../src/runtime/executors/vu-steps.ts'
 
 const s = scenario('s', async () => {})
 
@@ -94,20 +95,38 @@ describe('segmentOf', () => {
     return segmentsOf(sequence).map((seg) => segmentOf(lt, seg.stripe))
   }
 
-  it('scales VUs, shared iterations and stage targets so the parts add up exactly', () => {
+  it('scales VUs and shared iterations so the parts add up exactly', () => {
     const parts = split(
       {
         fixed: { scenario: s, executor: 'constant-vus', vus: 5, duration: '1s' },
         shared: { scenario: s, executor: 'shared-iterations', vus: 4, iterations: 9 },
-        ramp: { scenario: s, executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '1s', target: 7 }, { duration: '1s', target: 2 }] },
       },
       '0,1/3,2/3,1',
     )
     const of = (key: string) => parts.map((p) => p.scenarios.find((x) => x.key === key))
     expect(of('fixed').map((x) => x?.vus)).toEqual([2, 2, 1])
     expect(of('shared').map((x) => [x?.vus, x?.iterations])).toEqual([[2, 3], [1, 3], [1, 3]])
-    expect(of('ramp').map((x) => x?.ramp?.stages.map((st) => st.target))).toEqual([[3, 1], [2, 1], [2, 0]])
     expect(parts.map((p) => p.workers)).toEqual([1, 1, 1])
+  })
+
+  it('keeps every shared iteration when there are fewer VUs than parts, each part with one VU at least', () => {
+    const parts = split({ shared: { scenario: s, executor: 'shared-iterations', vus: 1, iterations: 6 } }, '0,1/3,2/3,1')
+    expect(parts.map((p) => [p.scenarios[0]?.vus, p.scenarios[0]?.iterations])).toEqual([[1, 2], [1, 2], [1, 2]])
+  })
+
+  it('runs ramping-vus on the whole run\'s steps: at every step the parts together run the whole run\'s VUs', () => {
+    const ramp = { scenario: s, executor: 'ramping-vus', startVUs: 0, stages: [{ duration: '10s', target: 10 }, { duration: '5s', target: 3 }] } as const
+    const lt = resolveLoadTestOptions('t', { scenarios: { ramp: { ...ramp, stages: [...ramp.stages] } } }, {})
+    const whole = vuSteps(0, lt.scenarios[0]!.ramp!.stages)
+    const parts = segmentsOf('0,1/4,1/2,1').flatMap((seg) => [0, 1].map((w) => segmentOf(lt, splitStripe(seg.stripe, w, 2)).scenarios[0]!))
+    const at = (steps: readonly VuStep[], ms: number) => steps.filter((st) => st.atMs <= ms).at(-1)?.vus ?? 0
+    for (const step of whole) {
+      expect(parts.reduce((n, p) => n + at(stripeSteps(vuSteps(0, p.ramp!.stages), p.ramp!.stripe), step.atMs), 0), `at ${step.atMs}ms`).toBe(step.vus)
+    }
+    // VU 3 starts, on the part that owns it, when the whole run reaches 3 VUs.
+    const third = parts.find((p) => slotAt(p.vuSlots, 0) === 2)!
+    expect(stripeSteps(vuSteps(0, third.ramp!.stages), third.ramp!.stripe)[1]).toEqual({ atMs: 3000, vus: 1 })
+    expect(parts.reduce((n, p) => n + p.vus, 0)).toBe(10)
   })
 
   it('numbers the VUs of the parts apart: together exactly 1 … vus', () => {

@@ -1,16 +1,23 @@
+import type { Stripe } from '../../core/segment.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import type { ScenarioContext } from '../session.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
 import { pause, realClock, settlesWithin } from './clock.ts'
 import { type ScenarioDeps, ScenarioStoppedError, stopControls } from './fixed-vus.ts'
-import { vuSteps, type VuStage } from './vu-steps.ts'
+import { stripeSteps, vuSteps, type VuStage } from './vu-steps.ts'
 
 /** The stages of a `ramping-vus` executor. */
 export interface RampingVusSettings {
   startVUs: number
   stages: readonly VuStage[]
   gracefulRampDownMs: number
+  /**
+   * The VU numbers this process runs when the run is split (segments, worker
+   * threads): it follows the whole run's steps and runs, at each, as many VUs
+   * as the stripe owns below the whole run's count; all of them when unset.
+   */
+  stripe?: Stripe
 }
 
 // An iteration that never waits on I/O would otherwise starve timers and sockets.
@@ -71,7 +78,7 @@ export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSetting
   }
 
   const work = (async () => {
-    for (const step of vuSteps(ramp.startVUs, ramp.stages)) {
+    for (const step of stripeSteps(vuSteps(ramp.startVUs, ramp.stages), ramp.stripe)) {
       const wait = t0 + step.atMs - clock.now()
       await pause(clock, wait, signal)
       if (signal.aborted) break

@@ -1,3 +1,5 @@
+import { scale, type Stripe } from '../../core/segment.ts'
+
 /** One stage of `ramping-vus`: the VU count moves linearly to `target` over `durationMs`. */
 export interface VuStage {
   durationMs: number
@@ -44,3 +46,20 @@ function mergeSameTime(steps: VuStep[]): VuStep[] {
   }
   return out
 }
+
+/**
+ * A split run's part of the whole run's `steps`: at each, the number of VUs
+ * among the whole run's that `stripe` owns, keeping only the steps where that
+ * number changes. So the parts together run the whole run's count at every
+ * moment, each VU number starting and stopping when it would in the whole run.
+ */
+export function stripeSteps(steps: readonly VuStep[], stripe: Stripe | undefined): VuStep[] {
+  if (stripe === undefined) return [...steps]
+  const out: VuStep[] = []
+  for (const step of steps) {
+    const vus = scale(stripe, step.vus)
+    if (out.length === 0 || out.at(-1)!.vus !== vus) out.push({ atMs: step.atMs, vus })
+  }
+  return out
+}
+
