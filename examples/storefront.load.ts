@@ -1,20 +1,6 @@
 import { inject } from 'vitest'
-import { loadTest, scenario } from 'chaperon'
-
-// A shopper browses the catalogue, looks at one product and puts it in the cart.
-const shop = scenario('shop', async (s) => {
-  const list = await s.get('/products', { check: { 'is 200': (r) => r.status === 200 } })
-  const products = list.json<Array<{ id: number }>>()
-  const product = products[s.iteration % products.length]!
-  await s.get(`/products/${product.id}`, { name: 'GET /products/:id' })
-  await s.delay({ min: 10, max: 30 })
-  await s.post('/cart', { json: { id: product.id }, expect: 201 })
-})
-
-// A buyer arrives on schedule, whatever the service's speed: an open model.
-const buy = scenario('buy', async (s) => {
-  await s.post('/cart', { json: { id: 1 + (s.iteration % 10) }, expect: 201, name: 'POST /cart (arrivals)' })
-})
+import { loadTest } from 'chaperon'
+import { buy, shop } from './scenarios/storefront.ts'
 
 loadTest('storefront holds its latency budget under 20 steady users and 50 arrivals a second', {
   baseUrl: process.env.TARGET_URL ?? inject('chaperon:targetUrl'),

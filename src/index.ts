@@ -8,6 +8,12 @@ export type { DelayValue, RepeatOptions, RetryOptions, SpreadOptions, WaitOption
 export type { SessionLog, LogLevel } from './runtime/session-log.ts'
 export type { SignalMatch } from './runtime/session-signals.ts'
 export { Counter, Gauge, Rate, Trend } from './runtime/metrics/user-metrics.ts'
+export { dryRun } from './runtime/dry-run.ts'
+export type { DryRunOptions } from './runtime/dry-run.ts'
+export { feeder } from './runtime/feeder/feeder.ts'
+export type { Feeder, FeederMode, FeederOptions } from './runtime/feeder/feeder.ts'
+export type { SseError, SseEvent, SseStream } from './runtime/sse/sse-stream.ts'
+export type { SseOptions } from './runtime/sse/sse-options.ts'
 export type { WsClient, WsConnectOptions } from './runtime/ws/ws-client.ts'
 export type { WsConnectError, WsConnection, WsMessage, WsSendData } from './runtime/ws/ws-connection.ts'
 export { Response } from './runtime/http/response.ts'
@@ -21,6 +27,7 @@ export type {
   ConstantVusOptions,
   HttpOptions,
   LoadTestOptions,
+  MockHandler,
   PerVuIterationsOptions,
   RampingArrivalRateOptions,
   RampingVusOptions,
@@ -32,7 +39,7 @@ export type { Duration } from './core/duration.ts'
 export { ChaperonError, MissingConfigError, ThresholdsFailedError } from './core/errors.ts'
 export type { ChaperonErrorCode } from './core/errors.ts'
 export { SCHEMA_VERSION } from './core/result.ts'
-export type { LoadTestResult, MetricType, ScenarioErrorResult, ScenarioResult, SeriesResult, Tags, ThresholdResult, TrendSummary } from './core/result.ts'
+export type { Interruption, LoadTestResult, MergeInfo, MetricType, ScenarioErrorResult, ScenarioResult, SegmentInfo, SeriesResult, Tags, ThresholdResult, TrendSummary } from './core/result.ts'
 export type { CounterPoint, GaugePoint, RatePoint, SeriesTimeline, TimeSeries, TrendPoint } from './core/timeline.ts'
 
-export { TARGET_URL_KEY } from './core/provided-context.ts'
+export { TARGET_HTTPS_URL_KEY, TARGET_URL_KEY } from './core/provided-context.ts'

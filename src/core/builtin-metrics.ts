@@ -19,7 +19,7 @@ export const BUILTIN_METRICS: Readonly<Record<string, MetricInfo>> = Object.free
   data_sent: { type: 'counter', unit: 'bytes', description: 'bytes sent' },
   data_received: { type: 'counter', unit: 'bytes', description: 'bytes received' },
   checks: { type: 'rate', unit: 'count', description: 'share of checks that passed' },
-  errors: { type: 'counter', unit: 'count', description: 'failed session actions: scenario code that threw, timed-out awaits and signals, WebSocket errors; tagged action and error_code' },
+  errors: { type: 'counter', unit: 'count', description: 'failed session actions: scenario code that threw, timed-out awaits and signals, WebSocket and Server-Sent Events errors; tagged action and error_code' },
   session_aborts: { type: 'counter', unit: 'count', description: 'sessions ended by s.abort()' },
   call_duration: { type: 'trend', unit: 'time', description: 'time of a traced call: s.call(name, fn) and s.repeat(n, fn, { traced })' },
   vus: { type: 'gauge', unit: 'count', description: 'virtual users running' },
@@ -30,4 +30,8 @@ export const BUILTIN_METRICS: Readonly<Record<string, MetricInfo>> = Object.free
   ws_msgs_received: { type: 'counter', unit: 'count', description: 'WebSocket messages received' },
   ws_recv_duration: { type: 'trend', unit: 'time', description: 'time a WebSocket recv/awaitRecv waited for its message (0 when one was queued)' },
   ws_session_duration: { type: 'trend', unit: 'time', description: 'time from starting a WebSocket connect to the connection closing' },
+  sse_connecting: { type: 'trend', unit: 'time', description: 'time from starting a Server-Sent Events connection to its response headers, for connections that opened' },
+  sse_events: { type: 'counter', unit: 'count', description: 'Server-Sent Events received' },
+  sse_event_duration: { type: 'trend', unit: 'time', description: 'time from starting the Server-Sent Events connection that delivered an event to its arrival' },
+  sse_reconnects: { type: 'counter', unit: 'count', description: 'Server-Sent Events reconnections after a stream ended or broke' },
 }))

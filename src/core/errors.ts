@@ -28,6 +28,8 @@ export type ChaperonErrorCode =
   | 'CHAPERON_INTERRUPTED'
   | 'CHAPERON_INVALID_SEGMENT'
   | 'CHAPERON_MERGE'
+  | 'CHAPERON_DRY_RUN'
+  | 'CHAPERON_FEEDER'
 
 /** Base class of every error chaperon throws on purpose; match on `code`. */
 export class ChaperonError extends Error {

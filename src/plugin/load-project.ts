@@ -11,7 +11,8 @@ export interface LoadProjectOptions {
   exclude?: string[]
   /**
    * Start chaperon's bundled target server before the load tests and provide
-   * its URL as `inject('chaperon:targetUrl')`.
+   * its URL as `inject('chaperon:targetUrl')`, and its HTTPS one (HTTP/2 and
+   * HTTP/1.1, a self-signed certificate) as `inject('chaperon:targetHttpsUrl')`.
    * @default false
    */
   target?: boolean

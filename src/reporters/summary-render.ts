@@ -44,7 +44,7 @@ interface HttpGroup {
 }
 
 /** Metrics the lines under the table read; only these are decoded for them. */
-const STAT_METRICS = new Set(['iterations', 'iteration_duration', 'checks', 'data_sent', 'data_received', 'vus', 'session_aborts', 'dropped_iterations', 'ws_sessions', 'ws_connecting', 'ws_msgs_sent', 'ws_msgs_received', 'ws_recv_duration'])
+const STAT_METRICS = new Set(['iterations', 'iteration_duration', 'checks', 'data_sent', 'data_received', 'vus', 'session_aborts', 'dropped_iterations', 'ws_sessions', 'ws_connecting', 'ws_msgs_sent', 'ws_msgs_received', 'ws_recv_duration', 'sse_connecting', 'sse_events', 'sse_event_duration', 'sse_reconnects'])
 
 /**
  * One row per (scenario, name) of the `http_req_duration` series, sorted by
@@ -171,7 +171,7 @@ function header(result: LoadTestResult, p: Palette): string[] {
 
 function httpTable(result: LoadTestResult, p: Palette): string[] {
   const groups = httpGroups(result)
-  if (groups.length === 0) return [p.dim('  no HTTP requests')]
+  if (groups.length === 0) return result.metrics.some((m) => m.metric.startsWith('ws_') || m.metric.startsWith('sse_')) ? [] : [p.dim('  no HTTP requests')]
   const cells = groups.map((g) => rowCells(g.row, p))
   if (groups.length > 1) {
     const all = createHistogram()
@@ -255,6 +255,19 @@ function stats(series: readonly Series[], durationMs: number, p: Palette): strin
       const at = (q: number) => formatMillis(toMillis(percentile(recv.histogram, q)))
       lines.push(['ws_recv_duration', `p50=${at(50)} p95=${at(95)} p99=${at(99)}`])
     }
+  }
+  const sseConnecting = aggregate(series, 'sse_connecting')
+  if (sseConnecting?.type === 'trend' && sseConnecting.histogram.totalCount > 0) {
+    lines.push(['sse_connecting', `${sseConnecting.histogram.totalCount}  p95=${formatMillis(toMillis(percentile(sseConnecting.histogram, 95)))}`])
+    const events = aggregate(series, 'sse_events')
+    if (events?.type === 'counter') lines.push(['sse_events', `${events.value}  ${p.dim(`${formatRate(perSecond(events.value, durationMs))}/s`)}`])
+    const waited = aggregate(series, 'sse_event_duration')
+    if (waited?.type === 'trend' && waited.histogram.totalCount > 0) {
+      const at = (q: number) => formatMillis(toMillis(percentile(waited.histogram, q)))
+      lines.push(['sse_event_duration', `p50=${at(50)} p95=${at(95)} p99=${at(99)}`])
+    }
+    const reconnects = aggregate(series, 'sse_reconnects')
+    if (reconnects?.type === 'counter' && reconnects.value > 0) lines.push(['sse_reconnects', p.yellow(String(reconnects.value))])
   }
   for (const metric of ['data_sent', 'data_received']) {
     const agg = aggregate(series, metric)

@@ -142,6 +142,23 @@ export interface HttpOptions {
    * certificates. Never for a target whose identity matters. @default false
    */
   insecure?: boolean
+  /**
+   * The HTTP version to speak. `1` is HTTP/1.1 only, even to servers that
+   * offer HTTP/2. `2` offers HTTP/2 in the TLS handshake (the server may
+   * still choose HTTP/1.1) and speaks h2c on `http://` URLs. The `proto` tag
+   * says which protocol each response came over (docs/http.md).
+   * @default 1
+   */
+  version?: 1 | 2
+}
+
+/**
+ * An msw request handler, as `http.get('/products', resolver)` makes it:
+ * `mock` and `dryRun()` take a list of them.
+ */
+export interface MockHandler {
+  readonly info: unknown
+  run(...args: never[]): unknown
 }
 
 /** What `loadTest(name, options)` takes. */
@@ -173,4 +190,11 @@ export interface LoadTestOptions {
    * @default 1
    */
   workers?: 'auto' | number
+  /**
+   * Makes the load test a dry run: msw `handlers` answer every HTTP request
+   * of its scenarios, no request leaves the process, and each scenario runs
+   * one VU for one iteration. Checks and thresholds are judged as usual. The
+   * way to unit-test a scenario (docs/dry-run.md).
+   */
+  mock?: readonly MockHandler[]
 }

@@ -10,7 +10,7 @@ import { expectBoolean, expectInteger, expectKnownKeys, expectObject, expectStri
 import { basicAuthorization } from './http/request-options.ts'
 import { normalizeTags } from './metrics/registry.ts'
 import { knownMetricNames, metricInfo } from './metrics/user-metrics.ts'
-import type { LoadTestOptions } from './options.ts'
+import type { LoadTestOptions, MockHandler } from './options.ts'
 import { isScenario, type Scenario } from './scenario.ts'
 import { type LogLevel, resolveLogLevel } from './session-log.ts'
 import type { ArrivalRateSettings } from './executors/arrival-rate.ts'
@@ -66,6 +66,8 @@ export interface ResolvedLoadTest {
     /** The `authorization` header value of `http.auth`. */
     authorization: string | undefined
     insecure: boolean
+    /** 2 offers HTTP/2 (ALPN), falling back to HTTP/1.1. */
+    version: 1 | 2
   }
   /** The names and known values kept out of logs, errors and reports. */
   redact: RedactionSettings
@@ -73,6 +75,8 @@ export interface ResolvedLoadTest {
   segment: Segment | undefined
   /** When the run is to start, in epoch ms (`CHAPERON_START_AT`), so the instances of a split run start together. */
   startAt: number | undefined
+  /** The msw handlers of a dry run (`mock`); undefined for a real run. */
+  mock: readonly MockHandler[] | undefined
 }
 
 /** The defaults of every optional setting. */
@@ -86,8 +90,8 @@ export const DEFAULTS = Object.freeze({
   httpTimeout: '60s',
 })
 
-const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http', 'workers', 'redact'] as const
-const HTTP_KEYS = ['headers', 'connections', 'timeout', 'auth', 'insecure'] as const
+const TOP_KEYS = ['baseUrl', 'scenarios', 'thresholds', 'config', 'http', 'workers', 'redact', 'mock'] as const
+const HTTP_KEYS = ['headers', 'connections', 'timeout', 'auth', 'insecure', 'version'] as const
 const COMMON_KEYS = ['scenario', 'executor', 'gracefulStop', 'tags', 'config', 'startTime', 'iterationTimeout'] as const
 const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly string[]>> = {
   'constant-vus': ['vus', 'duration'],
@@ -135,12 +139,27 @@ export function resolveLoadTestOptions(testName: string, input: LoadTestOptions,
       timeoutMs: positiveDuration(http.timeout ?? DEFAULTS.httpTimeout, `${where} http.timeout`, "'60s'"),
       authorization,
       insecure: http.insecure === undefined ? false : expectBoolean(http.insecure, `${where} http.insecure`),
+      version: resolveHttpVersion(`${where} http.version`, http.version),
     },
     // Each scenario's config is the load test's merged with its own, so both are searched.
     redact: { keys: redactKeys, values: secretValues(redactKeys, headers, [config, ...scenarios.map((s) => s.config)], authorization) },
     segment: env[SEGMENT_ENV] === undefined || env[SEGMENT_ENV] === '' ? undefined : parseSegment(env[SEGMENT_ENV], env[SEQUENCE_ENV]),
     startAt: resolveStartAt(env[START_AT_ENV]),
+    mock: options.mock === undefined ? undefined : resolveMock(`${where} mock`, options.mock),
   }
+}
+
+function resolveHttpVersion(where: string, value: unknown): 1 | 2 {
+  if (value === undefined) return 1
+  if (value === 1 || value === 2) return value
+  throw invalid(where, '1 (HTTP/1.1) or 2 (HTTP/2: negotiated over https, h2c over http)', value)
+}
+
+/** msw request handlers, as `http.get(path, resolver)` makes them. */
+function resolveMock(where: string, value: unknown): readonly MockHandler[] {
+  const isHandler = (h: unknown): h is MockHandler => typeof h === 'object' && h !== null && 'info' in h && typeof (h as { run?: unknown }).run === 'function'
+  if (!Array.isArray(value) || !value.every(isHandler)) throw invalid(where, "an array of msw request handlers, such as [http.get('/products', () => HttpResponse.json([]))]", value)
+  return value
 }
 
 /** The env var with the epoch ms at which every instance of a split run starts. */

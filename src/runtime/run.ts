@@ -19,9 +19,11 @@ import { ScenarioMetrics } from './metrics/scenario-metrics.ts'
 import { metricInfo } from './metrics/user-metrics.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
 import { startTicker } from './ticker.ts'
+import { dryRunPlan, mockDispatcher } from './dry-run.ts'
 import { realClock } from './executors/clock.ts'
 import { planDigest, segmentOf } from './segments.ts'
 import { runOnWorkers } from './workers.ts'
+import { startFeeders } from './feeder/registry.ts'
 
 /** What a run produced: its result, and the first misuse of chaperon's API seen in scenario code. */
 export interface LoadTestRun {
@@ -62,7 +64,8 @@ class Interrupted extends Error {
  * becomes a point of the time series, feeds the progress hook and checks the
  * `abortOnFail` thresholds.
  */
-export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?: LoadTestResult['location'], hooks: RunHooks = {}): Promise<LoadTestRun> {
+export async function runLoadTest(name: string, planned: ResolvedLoadTest, location?: LoadTestResult['location'], hooks: RunHooks = {}): Promise<LoadTestRun> {
+  const lt = planned.mock === undefined ? planned : dryRunPlan(planned)
   const registry = new MetricsRegistry()
   const errorLog = new ErrorLog()
   const timeline = new TimelineBuilder(lt.workers)
@@ -100,6 +103,7 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
   let misuse: ChaperonError | undefined
   if (lt.workers === 1) {
     const part = lt.segment === undefined ? lt : segmentOf(lt, lt.segment.stripe)
+    startFeeders(lt.segment)
     const client = await openClient(part)
     if (lt.startAt !== undefined) {
       // The start is the agreed moment: an interrupt while waiting for it comes before the start.
@@ -155,9 +159,11 @@ export async function runLoadTest(name: string, lt: ResolvedLoadTest, location?:
  * `baseUrl` are opened before the run starts.
  */
 export async function openClient(lt: ResolvedLoadTest): Promise<HttpClient> {
-  const client = new HttpClient({ baseUrl: lt.baseUrl, connections: lt.http.connections, headers: lt.http.headers, timeoutMs: lt.http.timeoutMs, authorization: lt.http.authorization, insecure: lt.http.insecure })
+  const { connections, headers, timeoutMs, authorization, insecure, version } = lt.http
+  const dispatcher = lt.mock === undefined ? undefined : await mockDispatcher(lt.mock)
+  const client = new HttpClient({ baseUrl: lt.baseUrl, connections, headers, timeoutMs, authorization, insecure, version, dispatcher })
   const preAllocated = lt.scenarios.reduce((n, s) => n + (s.arrival?.preAllocatedVUs ?? 0), 0)
-  if (lt.baseUrl !== undefined && preAllocated > 0) await client.warm(lt.baseUrl.origin, Math.min(preAllocated, lt.http.connections))
+  if (lt.baseUrl !== undefined && preAllocated > 0 && dispatcher === undefined) await client.warm(lt.baseUrl.origin, Math.min(preAllocated, lt.http.connections))
   return client
 }
 

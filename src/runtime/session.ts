@@ -18,6 +18,9 @@ import type { Scenario } from './scenario.ts'
 import { awaitTasks, forkChild, runNested } from './session-lifecycle.ts'
 import { type LogLevel, SessionLog } from './session-log.ts'
 import { Mailbox, type SignalMatch } from './session-signals.ts'
+import { sseSeries } from './sse/sse-metrics.ts'
+import { checkSseOptions, type SseOptions } from './sse/sse-options.ts'
+import { SseStream } from './sse/sse-stream.ts'
 import { WsClient } from './ws/ws-client.ts'
 
 /** What the sessions of one running scenario share. */
@@ -32,9 +35,9 @@ export interface ScenarioContext {
   readonly signal: AbortSignal
   readonly inflight: InflightRequests
   readonly baseUrl: URL | undefined
-  /** Headers every WebSocket handshake sends: the HTTP client's defaults. */
+  /** Headers every WebSocket handshake and Server-Sent Events request sends: the HTTP client's defaults. */
   readonly wsHeaders: Readonly<Record<string, string>>
-  /** `http.insecure`, for `wss://` handshakes. */
+  /** `http.insecure`, for `wss://` handshakes and `https://` event streams. */
   readonly insecure: boolean
   readonly logLevel: LogLevel
   /** Takes secrets out of `s.log` lines. */
@@ -271,6 +274,26 @@ export class Session {
   get ws(): WsClient {
     const { ctx, metrics, shared, cookies } = this[INTERNALS]
     return (shared.ws ??= new WsClient({ baseUrl: ctx.baseUrl, signal: this.abortSignal, metrics, headers: ctx.wsHeaders, cookies, insecure: ctx.insecure }))
+  }
+
+  /**
+   * A Server-Sent Events stream: iterate it with `for await`. It connects on
+   * the first event asked for, reconnects as the HTML standard says (after the
+   * server's `retry` time, sending `Last-Event-ID`), and ends when the loop
+   * breaks, at `maxEvents` or `duration`, when the server answers 204, fails
+   * the stream or its reconnections are spent, and when the session is cut off
+   * (the loop then throws, as other actions do). Failures of the target are
+   * recorded as errors, never thrown; `stream.error` says what ended it.
+   * @example
+   * for await (const event of s.sse('/prices', { maxEvents: 10, duration: '30s' })) {
+   *   if (event.type === 'closing') break
+   * }
+   */
+  sse(path: string, options?: SseOptions): SseStream {
+    this.#check()
+    const { ctx, metrics, cookies } = this[INTERNALS]
+    const checked = checkSseOptions(path, options, ctx.baseUrl)
+    return new SseStream(checked, { headers: ctx.wsHeaders, insecure: ctx.insecure, cookies, metrics, series: sseSeries(metrics, checked.name), signal: this.abortSignal, dispatcher: ctx.client.dispatcher })
   }
 
   /** Merges `values` into `assigns`. */

@@ -1,11 +1,13 @@
 // The entry of a worker thread that runs part of a load test (see workers.ts):
-// it loads the scenarios from their modules, waits for the common start, runs
-// its part and streams its metrics to the parent second by second.
+// it takes the parent's feeders, loads the scenarios from their modules, waits
+// for the common start, runs its part and streams its metrics to the parent
+// second by second.
 import { performance } from 'node:perf_hooks'
 import { pathToFileURL } from 'node:url'
 import { parentPort, workerData } from 'node:worker_threads'
 import { ChaperonError } from '../core/errors.ts'
 import { realClock } from './executors/clock.ts'
+import { adoptFeeders } from './feeder/registry.ts'
 import { ErrorLog } from './metrics/error-log.ts'
 import { MetricsRegistry } from './metrics/registry.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
@@ -15,7 +17,9 @@ import type { FromWorker, ScenarioRef, ShippedError, ToWorker, WorkerData } from
 
 const port = parentPort!
 const send = (m: FromWorker): void => port.postMessage(m)
-const { lt: shipped } = workerData as WorkerData
+const { lt: shipped, feeders } = workerData as WorkerData
+// Before the scenario modules load, so that the feeders they declare find the parent's rows.
+adoptFeeders(feeders)
 
 let lt: ResolvedLoadTest
 try {

@@ -10,6 +10,7 @@ import type { ResolvedLoadTest, ResolvedScenario } from './resolve-options.ts'
 import type { Scenario } from './scenario.ts'
 import { splitStripe, WHOLE } from '../core/segment.ts'
 import { segmentOf } from './segments.ts'
+import { type ShippedFeeders, startFeeders } from './feeder/registry.ts'
 
 /** How a worker finds a scenario: the module that made it, and its name there. */
 export interface ScenarioRef {
@@ -26,6 +27,8 @@ export interface ShippedLoadTest extends Omit<ResolvedLoadTest, 'baseUrl' | 'sce
 /** What the worker thread is started with. */
 export interface WorkerData {
   lt: ShippedLoadTest
+  /** The feeders' rows and positions, in memory the threads share. */
+  feeders: ShippedFeeders
 }
 
 /** An error as it crosses between threads. */
@@ -61,7 +64,8 @@ const START_DELAY_MS = 50
 /**
  * Runs a load test split over `lt.workers` worker threads (`segmentOf`): each
  * imports the scenarios' modules, waits for a common start and streams its
- * metrics second by second. `abort` stops them all. A worker that fails is
+ * metrics second by second. The feeders' files are loaded here, once, and
+ * shared with the threads. `abort` stops them all. A worker that fails is
  * reported as a `CHAPERON_WORKER_FAILED` misuse; the others' results are kept.
  */
 export async function runOnWorkers(
@@ -74,6 +78,7 @@ export async function runOnWorkers(
   const entry = join(PACKAGE_ROOT, 'dist', 'runtime', 'worker.js')
   if (!existsSync(entry)) throw new ChaperonError('CHAPERON_WORKER_FAILED', `workers need chaperon's compiled worker at ${entry}; build chaperon first (npm run build).`)
 
+  const feeders = startFeeders(lt.segment)
   const count = lt.workers
   const errors: ScenarioErrorResult[] = []
   let misuse: ChaperonError | undefined
@@ -90,7 +95,7 @@ export async function runOnWorkers(
       thresholds: [],
       scenarios: part.scenarios.map((s) => ({ ...s, scenario: refs.get(s.scenario)! })),
     }
-    const worker = new Worker(entry, { workerData: { lt: shipped } satisfies WorkerData })
+    const worker = new Worker(entry, { workerData: { lt: shipped, feeders } satisfies WorkerData })
     workers.push(worker)
     let done = false
     let counted = false

@@ -5,6 +5,12 @@
  * compiled with the package so the load project's global setup can start it;
  * `fixtures/servers/http.ts` runs it on its own (`npm run target`).
  *
+ * With `tls: true` it serves HTTPS instead, HTTP/2 and HTTP/1.1 on the same
+ * port (the client's ALPN offer decides), with a self-signed certificate made at
+ * start (src/target/certificate.ts). Every route below answers over both, through
+ * Node's HTTP/2 compatibility API; where a fault is about an HTTP/1.1 connection,
+ * HTTP/2 gets the nearest stream-level fault, as each route says.
+ *
  * Routes (query parameters steer the behaviour):
  *
  *   GET  /, /health             200 text "ok"
@@ -30,7 +36,11 @@
  *   GET  /cookies, /cookies/*   JSON {cookies: {name: value}} as received
  *   GET  /basic-auth?user=u&pass=p    200 {user} when the request's Basic credentials are
  *                               u:p, else 401 with www-authenticate
- *   ANY  /reset                 resets the connection (TCP RST) before any response byte
+ *   ANY  /reset                 resets the connection (TCP RST) before any response byte;
+ *                               over HTTP/2 resets the request's stream (RST_STREAM
+ *                               INTERNAL_ERROR), the connection's other requests going on;
+ *                               over HTTP/1.1 with TLS destroys the connection without a
+ *                               TLS close (Node cannot reset a TLS socket)
  *   ANY  /hang                  never answers; the socket is destroyed by close()
  *
  * Fault routes, each one way a target can fail a client (docs/http.md#errors says what a
@@ -38,13 +48,17 @@
  * 1024-byte body, `?sent=N` bytes of it (0–1023, default 512), then:
  *
  *   GET  /fault/reset-after-headers   a TCP reset, 200 ms later (time for the client to read
- *                               what was sent: a reset drops data the client has not read yet)
- *   GET  /fault/close-after-headers   a normal close (FIN), leaving the body short
+ *                               what was sent: a reset drops data the client has not read yet);
+ *                               as /reset over HTTP/2 and TLS
+ *   GET  /fault/close-after-headers   a normal close (FIN), leaving the body short; over
+ *                               HTTP/2 the end of the stream (END_STREAM)
  *   GET  /fault/hang-after-headers    nothing more; the socket is destroyed by close()
  *   GET  /fault/drip?chunks=N&every=MS&size=B   200 with a body of N chunks (default 10,
  *                               ≤ 1000) of B bytes (default 16, ≤ 65 536), one every MS ms
  *                               (default 100, ≤ 60 000), the first at once
- *   GET  /fault/malformed-status      `HTTP/1.1 2OO OK` (letter O's), then closes
+ *   GET  /fault/malformed-status      `HTTP/1.1 2OO OK` (letter O's), then closes; HTTP/2 has
+ *                               no status line and Node writes no malformed frame, so there
+ *                               the stream is reset with PROTOCOL_ERROR
  *   GET  /fault/informational?code=C  a 1xx interim response (100 Continue, 102 Processing
  *                               or 103 Early Hints with a `link` header; default 103),
  *                               then 200 text "ok"
@@ -52,7 +66,21 @@
  *                               /ws/broadcast?channel=:channel → 200 {delivered: n}
  *   anything else               404
  *
- * WebSocket routes (upgrade with GET; no compression; the first subprotocol offered is chosen):
+ * Server-Sent Events routes (GET only; src/target/sse-routes.ts):
+ *
+ *   GET  /sse/ticks?count=N&interval=MS&retry=MS&drop=K   events `id: n`, data {"n":n} for
+ *                               n = 1…N (default 10, ≤ 100 000), one every MS ms (default 100,
+ *                               ≤ 60 000); retry= sends that `retry:` field first; Last-Event-ID: n
+ *                               resumes after n, and is answered 204 once n ≥ N; drop=K destroys
+ *                               the connection after K events of each connection
+ *   GET  /sse/mixed             one fixed stream of parser edge cases (BOM, CR/CRLF/LF, comments,
+ *                               multi-line data, NULL id…); 204 when resumed with Last-Event-ID
+ *   GET  /sse/whoami            one event whose data is JSON {headers} of the request
+ *   GET  /sse/wrong-type        200 text/plain that looks like an event stream
+ *
+ * WebSocket routes (upgrade with GET over HTTP/1.1, `wss://` with `tls`; not over HTTP/2,
+ * whose extended CONNECT (RFC 8441) it does not speak; no compression; the first
+ * subprotocol offered is chosen):
  *
  *   /ws/echo                    echoes each message as it came (text or binary); text
  *                               commands: 'whoami' → JSON {path, query, protocol, headers}
@@ -74,10 +102,14 @@
  */
 import { createServer, STATUS_CODES } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { constants as h2, createSecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Stream } from 'node:http2'
 import { BlockList, isIP, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { TLSSocket } from 'node:tls'
 import { gunzipSync } from 'node:zlib'
 import { ChaperonError } from '../core/errors.ts'
+import { targetCertificate } from './certificate.ts'
+import { sseRoute } from './sse-routes.ts'
 import { createWsRoutes, type WsRoutes } from './ws-routes.ts'
 
 /** Where {@link startTargetServer} listens. */
@@ -86,13 +118,22 @@ export interface TargetServerOptions {
   port?: number
   /** A loopback address (127.0.0.0/8, `::1`) or `localhost`; anything else throws `CHAPERON_INVALID_OPTION`. @default '127.0.0.1' */
   host?: string
+  /**
+   * Serve HTTPS: HTTP/2 and HTTP/1.1 on one port, as the client's ALPN offer
+   * decides, with a self-signed certificate for `localhost`, `127.0.0.1` and
+   * `::1`. WebSocket routes answer over HTTP/1.1 (`wss://`) only.
+   * @default false
+   */
+  tls?: boolean
 }
 
 /** A running target server. */
 export interface TargetServer {
-  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234` (`https://` with `tls`). */
   url: string
   port: number
+  /** With `tls`, the PEM certificate the server presents, for a client to trust as its CA. */
+  cert: string | undefined
   /** Stops listening and destroys every open socket, hung requests and WebSockets included. */
   close(): Promise<void>
 }
@@ -241,21 +282,52 @@ function partial(res: ServerResponse, query: URLSearchParams, then: () => void):
   res.write(FILLER.subarray(0, sent), then)
 }
 
+/** The HTTP/2 stream a request came on (Node's compatibility API); undefined over HTTP/1.1. */
+function streamOf(req: IncomingMessage): ServerHttp2Stream | undefined {
+  return (req as unknown as Partial<Http2ServerRequest>).stream
+}
+
+/**
+ * Ends a request abruptly: over HTTP/2 a reset of its own stream, over HTTP/1.1
+ * a TCP reset of its connection, or, with TLS, whose socket Node cannot reset,
+ * the connection destroyed without its TLS close.
+ */
+function reset(req: IncomingMessage): void {
+  const stream = streamOf(req)
+  if (stream !== undefined) stream.close(h2.NGHTTP2_INTERNAL_ERROR)
+  else if (req.socket instanceof TLSSocket) req.socket.destroy()
+  else req.socket.resetAndDestroy()
+}
+
+/** Ends a request's response where it is: its connection closed normally, or over HTTP/2 its stream ended. */
+function close(req: IncomingMessage): void {
+  const stream = streamOf(req)
+  if (stream === undefined) req.socket.end()
+  else stream.end()
+}
+
+function malformedStatus(req: IncomingMessage): void {
+  const stream = streamOf(req)
+  // Written past the ServerResponse, which can only send a valid status line.
+  if (stream === undefined) req.socket.end('HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok')
+  else stream.close(h2.NGHTTP2_PROTOCOL_ERROR)
+}
+
 type Fault = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void
 
 /** The /fault/:name routes. */
 const FAULTS: Readonly<Record<string, Fault>> = {
   'reset-after-headers': (req, res, query) =>
     partial(res, query, () => {
-      const timer = setTimeout(() => req.socket.resetAndDestroy(), RESET_AFTER_MS)
-      req.socket.once('close', () => clearTimeout(timer))
+      const timer = setTimeout(() => reset(req), RESET_AFTER_MS)
+      // On the response, not the socket: an HTTP/2 connection carries many requests.
+      res.once('close', () => clearTimeout(timer))
     }),
-  'close-after-headers': (req, res, query) => partial(res, query, () => void req.socket.end()),
+  'close-after-headers': (req, res, query) => partial(res, query, () => close(req)),
   'hang-after-headers': (_req, res, query) => partial(res, query, () => {}),
   drip: (_req, res, query) => drip(res, query),
-  // Written past the ServerResponse, which can only send a valid status line.
-  'malformed-status': (req) => void req.socket.end('HTTP/1.1 2OO OK\r\ncontent-length: 2\r\n\r\nok'),
-  informational: (_req, res, query) => informational(res, query),
+  'malformed-status': malformedStatus,
+  informational,
 }
 
 function drip(res: ServerResponse, query: URLSearchParams): void {
@@ -275,12 +347,15 @@ function drip(res: ServerResponse, query: URLSearchParams): void {
   next()
 }
 
-function informational(res: ServerResponse, query: URLSearchParams): void {
+function informational(req: IncomingMessage, res: ServerResponse, query: URLSearchParams): void {
   const code = Number(query.get('code') ?? 103)
   if (!INFORMATIONAL.includes(code)) throw new BadRequest(`code must be one of ${INFORMATIONAL.join(', ')}, got '${query.get('code')}'`)
+  const stream = streamOf(req)
   if (code === 100) res.writeContinue()
-  else if (code === 102) res.writeProcessing()
-  else res.writeEarlyHints({ link: '</products>; rel=preload; as=fetch' })
+  else if (code === 103) res.writeEarlyHints({ link: '</products>; rel=preload; as=fetch' })
+  else if (stream === undefined) res.writeProcessing()
+  // HTTP/2's compatibility response has no writeProcessing().
+  else stream.additionalHeaders({ ':status': 102 })
   send(res, 200, 'ok')
 }
 
@@ -402,7 +477,8 @@ function createHandler(ws: WsRoutes): Handler {
     const query = url.searchParams
     const [, first = '', second, extra] = path.split('/')
     if (path === '/echo') return echo(req, res, url)
-    if (path === '/reset') return void req.socket.resetAndDestroy()
+    if (sseRoute(req, res, url)) return
+    if (path === '/reset') return reset(req)
     if (path === '/hang') return
     if (first === 'fault' && second !== undefined && extra === undefined && Object.hasOwn(FAULTS, second)) {
       return req.method === 'GET' || req.method === 'HEAD' ? FAULTS[second]!(req, res, query) : methodNotAllowed(res, 'GET, HEAD')
@@ -438,7 +514,8 @@ function createHandler(ws: WsRoutes): Handler {
 }
 
 /**
- * Starts the target server on 127.0.0.1 and a free port unless told otherwise.
+ * Starts the target server on 127.0.0.1 and a free port unless told otherwise;
+ * with `tls`, an HTTPS one that speaks HTTP/2 and HTTP/1.1.
  * @example
  * const target = await startTargetServer()
  * await fetch(`${target.url}/products`)
@@ -453,13 +530,18 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
   const handle = createHandler(ws)
   // Tracked by hand because closeAllConnections() misses sockets still sending their request.
   const sockets = new Set<Socket>()
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     Promise.resolve(handle(req, res)).catch((error: unknown) => {
       if (res.headersSent) return void res.destroy()
       if (error instanceof BadRequest) return send(res, 400, error.message)
       send(res, 500, error instanceof Error ? error.message : String(error))
     })
-  })
+  }
+  const tls = options.tls === true ? await targetCertificate() : undefined
+  // Node's compatibility API gives an HTTP/2 request and response the shape of HTTP/1.1's, so one
+  // handler serves both; allowHTTP1 hands connections that do not pick h2 to Node's HTTP/1.1 server.
+  const server =
+    tls === undefined ? createServer(listener) : createSecureServer({ ...tls, allowHTTP1: true }, listener as unknown as (req: Http2ServerRequest, res: Http2ServerResponse) => void)
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => ws.upgrade(req, socket, head))
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
@@ -477,8 +559,9 @@ export async function startTargetServer(options: TargetServerOptions = {}): Prom
   const urlHost = host.includes(':') ? `[${host}]` : host
   let closing: Promise<void> | undefined
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${urlHost}:${address.port}`,
     port: address.port,
+    cert: tls?.cert,
     close() {
       closing ??= new Promise<void>((resolveClose) => {
         server.close(() => resolveClose())

@@ -3,8 +3,6 @@
 // completes, and its counts are exact. docs/http.md#errors lists the codes.
 import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import { once as onceEvent } from 'node:events'
-import { createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
 import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -14,7 +12,7 @@ import { renderSummary } from '../../src/reporters/summary-render.ts'
 import type { Response } from '../../src/runtime/http/response.ts'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import type { Session } from '../../src/runtime/session.ts'
-import { once, runResult, series, total, useTarget } from '../support/results.ts'
+import { closedPort, once, runResult, series, total, useTarget } from '../support/results.ts'
 import { startHttpsServer } from '../support/tls.ts'
 
 const target = useTarget()
@@ -61,15 +59,6 @@ function expectAllFailed(result: LoadTestResult, seen: Seen[], n: number, code: 
   expect(total(result, 'http_req_failed', {}, 'total')).toBe(n)
   expect(total(result, 'http_req_failed', {}, 'passes')).toBe(n)
   expect(total(result, 'http_req_duration')).toBe(n)
-}
-
-/** A port on 127.0.0.1 that was just free: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 describe('faults before a connection', () => {

@@ -131,7 +131,7 @@ describe('runtime against the fixture server', () => {
       },
     })
     const [duration] = series(result, 'http_req_duration')
-    expect(duration?.tags).toEqual({ expected_response: 'true', kind: 'slow', method: 'GET', name: 'GET /delay', scenario: 'tagged', status: '200', team: 'checkout' })
+    expect(duration?.tags).toEqual({ expected_response: 'true', kind: 'slow', method: 'GET', name: 'GET /delay', proto: 'HTTP/1.1', scenario: 'tagged', status: '200', team: 'checkout' })
   })
 
   it('sends the default user agent and headers, with per-request headers winning', async () => {

@@ -1,4 +1,5 @@
 // Helpers shared by the integration tests: run a load test in-process and read its result.
+import { createServer, type AddressInfo } from 'node:net'
 import { afterAll, beforeAll, expect } from 'vitest'
 import { startTargetServer, type TargetServer } from '../../fixtures/servers/http.ts'
 import type { LoadTestResult, SeriesResult } from '../../src/core/result.ts'
@@ -54,4 +55,13 @@ export function useTarget(): { readonly url: string; run(options: Omit<LoadTestO
       return runResult({ baseUrl: this.url, ...options })
     },
   }
+}
+
+/** A port on 127.0.0.1 that was just free: bound, then closed, so nothing listens on it. */
+export async function closedPort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }

@@ -73,6 +73,7 @@ const OBJECTS: readonly OptionObject[] = [
       http: [true, 'CHAPERON_INVALID_OPTION'],
       workers: [0, 'CHAPERON_INVALID_OPTION'],
       redact: ['x-api-key', 'CHAPERON_INVALID_OPTION'],
+      mock: [[{ method: 'GET', path: '/' }], 'CHAPERON_INVALID_OPTION'],
     },
   },
   {
@@ -86,6 +87,7 @@ const OBJECTS: readonly OptionObject[] = [
       timeout: ['1 m', 'CHAPERON_INVALID_DURATION'],
       auth: ['alice:secret', 'CHAPERON_INVALID_OPTION'],
       insecure: ['yes', 'CHAPERON_INVALID_OPTION'],
+      version: ['2', 'CHAPERON_INVALID_OPTION'],
     },
   },
   {

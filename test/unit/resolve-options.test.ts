@@ -40,7 +40,7 @@ describe('resolveLoadTestOptions', () => {
     expect(Object.isFrozen(lt.scenarios[0]!.config)).toBe(true)
     expect(Object.isFrozen(lt.scenarios[0]!.config.db)).toBe(true)
     // Connections default to the most VUs that can run at once.
-    expect(lt.http).toEqual({ headers: {}, connections: 14, timeoutMs: 60_000, authorization: undefined, insecure: false })
+    expect(lt.http).toEqual({ headers: {}, connections: 14, timeoutMs: 60_000, authorization: undefined, insecure: false, version: 1 })
   })
 
   it.each([

@@ -308,6 +308,27 @@ describe('renderSummary', () => {
     expect(after('ws_recv_duration')).toMatch(/^p50=\d\.\d+ms p95=\d+\.\d+ms p99=\d+\.\d+ms$/)
   })
 
+  it('summarises Server-Sent Events streams, events and reconnects, without an empty HTTP table', () => {
+    const sse = { scenario: 'feed', name: '/sse/ticks' }
+    const r = result({
+      durationMs: 2000,
+      metrics: [
+        trend('sse_connecting', sse, latencies(4, 2, 2)),
+        { metric: 'sse_events', type: 'counter', tags: sse, value: 120 },
+        trend('sse_event_duration', sse, latencies(120, 10, 900)),
+        { metric: 'sse_reconnects', type: 'counter', tags: sse, value: 2 },
+      ],
+    })
+    const text = renderSummary(r, plain)
+    const lines = text.split('\n')
+    const after = (label: string) => lines.find((l) => l.trim().startsWith(`${label} `))?.trim().slice(label.length).trim()
+    expect(after('sse_connecting')).toMatch(/^4 {2}p95=\d\.\d+ms$/)
+    expect(after('sse_events')).toBe('120  60.0/s')
+    expect(after('sse_event_duration')).toMatch(/^p50=\d+(\.\d+)?ms p95=\d+(\.\d+)?ms p99=\d+(\.\d+)?ms$/)
+    expect(after('sse_reconnects')).toBe('2')
+    expect(text).not.toContain('no HTTP requests')
+  })
+
   it('says in the header when an abortOnFail threshold stopped the test', () => {
     const text = renderSummary(result({ status: 'failed', durationMs: 3200, abortedBy: { key: 'http_req_failed', expression: 'rate<0.1', display: 'rate=100%', atMs: 3100 } }), plain)
     expect(text.split('\n')[2]).toBe("  aborted after 3.1s: http_req_failed 'rate<0.1' rate=100% (abortOnFail)")

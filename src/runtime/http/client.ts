@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { buildConnector, Pool, type Dispatcher } from 'undici'
 import { ChaperonError } from '../../core/errors.ts'
 import { VERSION } from '../../core/version.ts'
-import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import type { HttpProto, ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import type { SessionCookies } from './cookies.ts'
 import { httpErrorCode } from './error-codes.ts'
 import type { InflightNode, InflightRequests } from './inflight.ts'
@@ -38,6 +39,16 @@ export interface HttpClientOptions {
   authorization?: string | undefined
   /** Skip TLS certificate verification. @default false */
   insecure?: boolean | undefined
+  /**
+   * 2 speaks HTTP/2: over `https:` offered in the TLS handshake (ALPN), the
+   * server choosing HTTP/1.1 instead if it does not take it; over `http:` from
+   * the first byte (h2c with prior knowledge), so a server without h2c fails
+   * every request.
+   * @default 1
+   */
+  version?: 1 | 2 | undefined
+  /** Sends every request through this dispatcher instead of connection pools: a dry run's mocks. */
+  dispatcher?: Dispatcher | undefined
 }
 
 /** A request with its target, wire headers and size worked out, ready to dispatch. */
@@ -46,11 +57,18 @@ export interface PreparedRequest extends ResolvedRequest {
   /** Path and query on `origin`. */
   target: string
   wireHeaders: Record<string, string>
-  /** Bytes of the request line, headers and body as HTTP/1.1 puts them on the wire. */
+  /**
+   * Bytes of the request line, headers and body as HTTP/1.1 puts them on the
+   * wire. Over HTTP/2, which is only known once connected, the same count
+   * stands: exact for the body, above the real size for the headers, which
+   * HPACK compresses.
+   */
   bytesSent: number
 }
 
 const ignore = (): void => {}
+const HTTP_1_1: HttpProto = 'HTTP/1.1'
+const HTTP_2: HttpProto = 'HTTP/2.0'
 
 // Requests without options are prepared once per method and path; ids in paths make the set open-ended, hence a cap.
 const MAX_CACHED_PATHS = 1000
@@ -60,34 +78,46 @@ const EMPTY_HEADERS: IncomingHttpHeaders = Object.freeze({}) as IncomingHttpHead
  * Sends the requests of one load test: one undici pool per origin, capped at
  * `connections`, on the low-level `dispatch` API so the hot path allocates
  * little. Bodies are always read to the end so connections are reused. Each
- * request is recorded into the scenario's metrics as it ends.
+ * request is recorded into the scenario's metrics as it ends. Over HTTP/2 a
+ * connection carries up to 100 requests at once (fewer if the server says
+ * so), and the pool opens another only when they are all in flight.
  */
 export class HttpClient {
   readonly #pools = new Map<string, Pool>()
-  readonly #connections: number
   readonly #baseOrigin: string | undefined
   readonly #basePath: string
   readonly #headers: Record<string, string>
   readonly #timeoutMs: number
   readonly #connect: buildConnector.connector
+  readonly #poolOptions: Pool.Options
   /** Connections opened ahead of the first request (`warm`), by origin, handed to the pool as it asks for them. */
   readonly #spare = new Map<string, Socket[]>()
   readonly #plain = new Map<string, Map<string, PreparedRequest>>()
+  readonly #dispatcher: Dispatcher | undefined
+  readonly #version: 1 | 2
 
   constructor(options: HttpClientOptions) {
-    this.#connections = options.connections
     this.#baseOrigin = options.baseUrl?.origin
     this.#basePath = options.baseUrl === undefined ? '' : options.baseUrl.pathname.replace(/\/$/, '')
     const auth = options.authorization === undefined ? undefined : { authorization: options.authorization }
     this.#headers = { 'user-agent': `chaperon/${VERSION}`, accept: '*/*', ...auth, ...lowerCaseKeys(options.headers) }
     this.#timeoutMs = options.timeoutMs
-    const connect = buildConnector(options.insecure === true ? { rejectUnauthorized: false } : {})
+    this.#dispatcher = options.dispatcher
+    this.#version = options.version ?? 1
+    const h2 = this.#version === 2
+    // `allowH2` offers h2 in the TLS handshake (undici offers it unless told not to), `useH2c` speaks it
+    // on plain connections. The connector gives each connection its protocol; the pool reads the same
+    // two to open no second connection until the first one's protocol is known, as HTTP/2 may carry
+    // every request on it. undici reads a top-level `useH2c`, though its types list only h2Options.useH2c.
+    const protocol = { allowH2: h2, useH2c: h2 }
+    const connect = buildConnector({ ...protocol, ...(options.insecure === true ? { rejectUnauthorized: false } : {}) })
     this.#connect = (opts, callback) => {
       const spare = this.#spare.get(`${opts.protocol}//${opts.host}`)?.pop()
       if (spare === undefined) return connect(opts, callback)
       spare.removeListener('error', ignore)
       process.nextTick(callback, null, spare)
     }
+    this.#poolOptions = { connections: options.connections, pipelining: 1, connect: this.#connect, ...protocol }
   }
 
   /**
@@ -96,17 +126,26 @@ export class HttpClient {
    * thousands of iterations in its first second would otherwise spend it
    * connecting, fall behind its plan, and allocate VUs (and connections) up
    * to `maxVUs`. Connections that fail are left out; the pool opens them later.
+   * Over HTTP/2 one connection carries them all, so one is opened.
    */
   async warm(origin: string, count: number): Promise<void> {
     const url = new URL(origin)
     const opts = { host: url.host, hostname: url.hostname, protocol: url.protocol, port: url.port || (url.protocol === 'https:' ? '443' : '80'), servername: undefined, localAddress: null }
-    const sockets = await Promise.all(
-      Array.from({ length: count }, () => new Promise<Socket | undefined>((resolve) => this.#connect(opts, (error, socket) => resolve(error === null ? (socket as Socket) : undefined)))),
-    )
-    const spare = sockets.filter((socket) => socket !== undefined)
+    const open = (): Promise<Socket | undefined> => new Promise((resolve) => this.#connect(opts, (error, socket) => resolve(error === null ? (socket as Socket) : undefined)))
+    // Whether the server takes HTTP/2 is known once a connection is up: TLS sets `alpnProtocol`
+    // from the handshake, undici's connector sets it on h2c connections.
+    const first = this.#version === 2 ? await open() : undefined
+    const h2 = (first as TLSSocket | undefined)?.alpnProtocol === 'h2'
+    const more = await Promise.all(Array.from({ length: h2 ? 0 : count - (this.#version === 2 ? 1 : 0) }, open))
+    const spare = [first, ...more].filter((socket) => socket !== undefined)
     // A spare connection the target closes is dropped; its error must not crash the run.
     for (const socket of spare) socket.on('error', ignore).once('close', () => this.#dropSpare(url.origin, socket))
     this.#spare.set(url.origin, [...(this.#spare.get(url.origin) ?? []), ...spare])
+  }
+
+  /** The dispatcher of a dry run's mocks, which other requests (Server-Sent Events) go through too; undefined in a real run. */
+  get dispatcher(): Dispatcher | undefined {
+    return this.#dispatcher
   }
 
   /** The headers every request and WebSocket handshake sends: user agent, `accept`, `http.auth` and `http.headers`. */
@@ -200,10 +239,11 @@ export class HttpClient {
     await Promise.all(pools.map((p) => p.destroy()))
   }
 
-  #pool(origin: string): Pool {
+  #pool(origin: string): Dispatcher {
+    if (this.#dispatcher !== undefined) return this.#dispatcher
     let pool = this.#pools.get(origin)
     if (pool === undefined) {
-      pool = new Pool(origin, { connections: this.#connections, pipelining: 1, connect: this.#connect })
+      pool = new Pool(origin, this.#poolOptions)
       this.#pools.set(origin, pool)
     }
     return pool
@@ -230,6 +270,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
   readonly #chunks: Buffer[] | undefined
   #sent = false
   #status = 0
+  /** The protocol of the final response; undefined until it begins. */
+  #proto: HttpProto | undefined
   #headers: IncomingHttpHeaders = EMPTY_HEADERS
   #headerBytes = 0
   #bodyBytes = 0
@@ -259,7 +301,16 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
     this.#headersAt = performance.now()
     this.#status = statusCode
     this.#headers = headers
-    this.#headerBytes = rawHeaderBytes(controller.rawHeaders)
+    const raw = controller.rawHeaders
+    // HTTP/1.1 hands its header lines raw; HTTP/2 has no raw header block (HPACK), so undici's
+    // HTTP/2 client hands the decoded header object instead. A mock that hands none counts as HTTP/1.1.
+    if (raw == null || Array.isArray(raw)) {
+      this.#proto = HTTP_1_1
+      this.#headerBytes = rawHeaderBytes(raw)
+    } else {
+      this.#proto = HTTP_2
+      this.#headerBytes = headerObjectBytes(headers)
+    }
   }
 
   onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -296,7 +347,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
     const failed = error !== undefined || !req.expect(status)
     const headersAt = this.#headersAt === 0 ? endedAt : this.#headersAt
     const sent = this.#sent ? this.#bytesSent : 0
-    scope.metrics.recordHttp(req, status, error, failed, (endedAt - this.#startedAt) * 1000, (headersAt - this.#startedAt) * 1000, sent, this.#headerBytes + this.#bodyBytes, scope.lagUs)
+    scope.metrics.recordHttp(req, this.#proto, status, error, failed, (endedAt - this.#startedAt) * 1000, (headersAt - this.#startedAt) * 1000, sent, this.#headerBytes + this.#bodyBytes, scope.lagUs)
     const response = new Response(req.origin, req.target, status, error === undefined ? this.#headers : EMPTY_HEADERS, this.#bodyBytes, this.#startedAt, headersAt, endedAt, error, !failed, this.#chunks)
     if (req.checks !== undefined) {
       for (const [check, predicate] of req.checks) {
@@ -327,6 +378,20 @@ function headerBytes(headers: Record<string, string>): number {
   let n = 0
   for (const k in headers) n += k.length + headers[k]!.length + 4
   return n
+}
+
+/**
+ * Bytes the status line and headers of an HTTP/2 response would take as
+ * HTTP/1.1 lines, the size {@link rawHeaderBytes} counts; HPACK sends fewer.
+ */
+function headerObjectBytes(headers: IncomingHttpHeaders): number {
+  let n = 17
+  for (const name in headers) {
+    const value = headers[name]
+    if (typeof value === 'string') n += name.length + value.length + 4
+    else if (value !== undefined) for (const v of value) n += name.length + v.length + 4
+  }
+  return n + 2
 }
 
 /** Bytes of the status line and headers; undici hands them as alternating name/value buffers. */

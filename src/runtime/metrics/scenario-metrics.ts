@@ -17,6 +17,12 @@ export interface HttpSeries {
   received: ReturnType<MetricsRegistry['counter']>
 }
 
+/**
+ * The protocol a response came over, as k6 names it: the `proto` tag of the
+ * `http_*` series. A request that got no response has none.
+ */
+export type HttpProto = 'HTTP/1.1' | 'HTTP/2.0'
+
 /** What identifies a request's series besides its outcome. */
 export interface RequestIdentity {
   name: string
@@ -32,7 +38,7 @@ export interface RequestIdentity {
 export class ScenarioMetrics {
   readonly registry: MetricsRegistry
   readonly tags: Tags
-  // name → method → status·2+failed: strings the caller reuses hash once, so this is three cheap lookups.
+  // name → method → (status·2+failed)·3+proto: strings the caller reuses hash once, so this is three cheap lookups.
   readonly #http = new Map<string, Map<string, Map<number, HttpSeries>>>()
   // Requests with an error code or their own tags, keyed in full.
   readonly #httpOther = new Map<string, HttpSeries>()
@@ -54,9 +60,12 @@ export class ScenarioMetrics {
     this.iterationDuration = registry.trend('iteration_duration', tags)
   }
 
-  /** Records one finished request. Times are microseconds; `status` is 0 when no response arrived. */
-  recordHttp(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean, durationUs: number, waitingUs: number, bytesSent: number, bytesReceived: number, lagUs?: number): void {
-    const s = this.#httpSeries(req, status, errorCode, failed)
+  /**
+   * Records one finished request. Times are microseconds; `status` is 0 when no
+   * response arrived; `proto` is undefined when no response began.
+   */
+  recordHttp(req: RequestIdentity, proto: HttpProto | undefined, status: number, errorCode: string | undefined, failed: boolean, durationUs: number, waitingUs: number, bytesSent: number, bytesReceived: number, lagUs?: number): void {
+    const s = this.#httpSeries(req, proto, status, errorCode, failed)
     // Arrival-rate iterations that started late: the request's latency counted from when it should have been sent.
     if (lagUs !== undefined) recordTrend((s.corrected ??= this.registry.trend('http_req_latency_corrected', s.tags)), durationUs + lagUs)
     s.reqs.value++
@@ -151,29 +160,30 @@ export class ScenarioMetrics {
     ;(this.#dropped ??= this.registry.counter('dropped_iterations', this.tags)).value++
   }
 
-  #httpSeries(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
+  #httpSeries(req: RequestIdentity, proto: HttpProto | undefined, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
     if (errorCode !== undefined || req.tags !== undefined) {
-      const key = `${req.name}\0${req.method}\0${status}\0${failed}\0${errorCode ?? ''}\0${JSON.stringify(req.tags ?? {})}`
+      const key = `${req.name}\0${req.method}\0${proto ?? ''}\0${status}\0${failed}\0${errorCode ?? ''}\0${JSON.stringify(req.tags ?? {})}`
       let s = this.#httpOther.get(key)
-      if (s === undefined) this.#httpOther.set(key, (s = this.#createHttpSeries(req, status, errorCode, failed)))
+      if (s === undefined) this.#httpOther.set(key, (s = this.#createHttpSeries(req, proto, status, errorCode, failed)))
       return s
     }
     let byMethod = this.#http.get(req.name)
     if (byMethod === undefined) this.#http.set(req.name, (byMethod = new Map()))
     let byStatus = byMethod.get(req.method)
     if (byStatus === undefined) byMethod.set(req.method, (byStatus = new Map()))
-    const key = status * 2 + (failed ? 1 : 0)
+    const key = (status * 2 + (failed ? 1 : 0)) * 3 + (proto === 'HTTP/1.1' ? 1 : proto === 'HTTP/2.0' ? 2 : 0)
     let s = byStatus.get(key)
-    if (s === undefined) byStatus.set(key, (s = this.#createHttpSeries(req, status, errorCode, failed)))
+    if (s === undefined) byStatus.set(key, (s = this.#createHttpSeries(req, proto, status, errorCode, failed)))
     return s
   }
 
-  #createHttpSeries(req: RequestIdentity, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
+  #createHttpSeries(req: RequestIdentity, proto: HttpProto | undefined, status: number, errorCode: string | undefined, failed: boolean): HttpSeries {
     const tags = normalizeTags({
       ...req.tags,
       ...this.tags,
       name: req.name,
       method: req.method,
+      proto,
       status: String(status),
       expected_response: String(!failed),
       // A failed request always has a code: the transport's, else its unexpected status's.
