@@ -24,7 +24,8 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { resolveLoadTestOptions } from '../dist/runtime/resolve-options.js'
 import { runLoadTest } from '../dist/runtime/run.js'
-import { buy, shop, storefrontHandlers } from '../examples/scenarios/storefront.ts'
+import { buy, shop } from '../examples/scenarios/storefront.ts'
+import { storefrontHandlers } from '../examples/scenarios/storefront.mocks.ts'
 import { fixed, loadAverage, machine, median, rootDir, runCommand, say } from './common.ts'
 
 // Read before anything else runs: Node's start-up and the imports above, from process start.

@@ -3,7 +3,8 @@
 // scenario fails here in well under a second, before any load is sent to a
 // real service (docs/dry-run.md).
 import { loadTest } from 'chaperon'
-import { buy, shop, storefrontHandlers } from './scenarios/storefront.ts'
+import { buy, shop } from './scenarios/storefront.ts'
+import { storefrontHandlers } from './scenarios/storefront.mocks.ts'
 
 loadTest('storefront scenarios run end to end against mocks', {
   // Never contacted: the handlers answer, and .invalid names never resolve.

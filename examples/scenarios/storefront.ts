@@ -1,8 +1,7 @@
 // The storefront's scenarios, shared by its load test (storefront.load.ts) and
-// its dry run (storefront.dry.load.ts), with the msw handlers that stand in for
-// the storefront's API in the dry run (docs/dry-run.md).
+// its dry run (storefront.dry.load.ts); the dry run's msw handlers are in
+// storefront.mocks.ts, so the real load test does not need msw.
 import { scenario } from 'chaperon'
-import { http, HttpResponse } from 'msw'
 
 /** A shopper browses the catalogue, looks at one product and puts it in the cart. */
 export const shop = scenario('shop', async (s) => {
@@ -18,23 +17,3 @@ export const shop = scenario('shop', async (s) => {
 export const buy = scenario('buy', async (s) => {
   await s.post('/cart', { json: { id: 1 + (s.iteration % 10) }, expect: 201, name: 'POST /cart (arrivals)' })
 })
-
-const products = Array.from({ length: 10 }, (_, i) => ({ id: i + 1, name: `Product ${i + 1}`, price: Math.round((4.99 + i * 7.5) * 100) / 100 }))
-
-/**
- * The storefront's API as msw handlers, answering as the bundled target does.
- * Relative paths match on any origin, so they answer whatever `baseUrl` the
- * dry run has.
- */
-export const storefrontHandlers = [
-  http.get('/products', () => HttpResponse.json(products)),
-  http.get('/products/:id', ({ params }) => {
-    const product = products.find((p) => String(p.id) === params.id)
-    return product === undefined ? HttpResponse.json({ error: `no product ${params.id}` }, { status: 404 }) : HttpResponse.json(product)
-  }),
-  http.post('/cart', async ({ request }) => {
-    const { id } = (await request.json()) as { id?: unknown }
-    if (typeof id !== 'number') return HttpResponse.json({ error: 'POST /cart expects a JSON body, e.g. {"id": 1}' }, { status: 400 })
-    return HttpResponse.json({ ok: true, items: 1 }, { status: 201, headers: { 'set-cookie': 'cart=dry-run; Path=/; HttpOnly' } })
-  }),
-]

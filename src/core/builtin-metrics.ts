@@ -32,6 +32,6 @@ export const BUILTIN_METRICS: Readonly<Record<string, MetricInfo>> = Object.free
   ws_session_duration: { type: 'trend', unit: 'time', description: 'time from starting a WebSocket connect to the connection closing' },
   sse_connecting: { type: 'trend', unit: 'time', description: 'time from starting a Server-Sent Events connection to its response headers, for connections that opened' },
   sse_events: { type: 'counter', unit: 'count', description: 'Server-Sent Events received' },
-  sse_event_duration: { type: 'trend', unit: 'time', description: 'time from starting the Server-Sent Events connection that delivered an event to its arrival' },
+  sse_event_duration: { type: 'trend', unit: 'time', description: 'time from the open of the Server-Sent Events stream (its response headers) that delivered an event to its arrival' },
   sse_reconnects: { type: 'counter', unit: 'count', description: 'Server-Sent Events reconnections after a stream ended or broke' },
 }))

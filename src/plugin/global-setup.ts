@@ -9,10 +9,15 @@ import { startTargetServer } from '../target/http-server.ts'
  * Stops both after the run.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const [plain, tls] = await Promise.all([startTargetServer(), startTargetServer({ tls: true })])
-  project.provide(TARGET_URL_KEY, plain.url)
-  project.provide(TARGET_HTTPS_URL_KEY, tls.url)
+  const [plain, tls] = await Promise.allSettled([startTargetServer(), startTargetServer({ tls: true })])
+  if (plain.status === 'rejected' || tls.status === 'rejected') {
+    // The one that started must not outlive the setup that failed.
+    await Promise.all([plain, tls].map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)))
+    throw plain.status === 'rejected' ? plain.reason : (tls as PromiseRejectedResult).reason
+  }
+  project.provide(TARGET_URL_KEY, plain.value.url)
+  project.provide(TARGET_HTTPS_URL_KEY, tls.value.url)
   return async () => {
-    await Promise.all([plain.close(), tls.close()])
+    await Promise.all([plain.value.close(), tls.value.close()])
   }
 }

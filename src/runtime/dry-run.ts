@@ -72,7 +72,8 @@ const plans = new WeakSet<ResolvedLoadTest>()
 
 /**
  * Runs `scenario` as a dry run and returns its result: msw `handlers` answer
- * every HTTP request, nothing leaves the process, and one VU runs one
+ * every HTTP request and Server-Sent Events stream, none of them leaves the
+ * process (WebSockets are not mocked), and one VU runs one
  * iteration unless `vus` and `iterations` say otherwise. The way to
  * unit-test a scenario (docs/dry-run.md).
  *
@@ -103,10 +104,11 @@ export async function dryRun(scenario: Scenario, options: DryRunOptions): Promis
       http: options.http,
       scenarios: { [name]: { scenario, executor: 'per-vu-iterations' } },
       mock: options.handlers,
-    })
+      // A dry run is one whole run here: CHAPERON_SEGMENT and CHAPERON_START_AT do not apply.
+    }, {})
   } catch (error) {
     // The checks word their messages for loadTest(); these options were given to dryRun().
-    if (error instanceof ChaperonError) error.message = error.message.replaceAll(`loadTest("${name}")`, 'dryRun()')
+    if (error instanceof ChaperonError) error.message = error.message.replaceAll(`loadTest("${name}") mock`, 'dryRun() handlers').replaceAll(`loadTest("${name}")`, 'dryRun()')
     throw error
   }
   const { result, misuse } = await runLoadTest(name, dryRunPlan(resolved, size))
@@ -250,28 +252,41 @@ class MockExchange implements Dispatcher.DispatchController {
 
   /** Asks msw for the response and plays it to the handler. Never rejects: every failure reaches the handler. */
   async answer(msw: Msw, handlers: RequestHandler[]): Promise<void> {
-    const { method, path, body } = this.#options
+    const { path, body } = this.#options
+    const method = this.#options.method.toUpperCase()
     const origin = String(this.#options.origin)
     const url = `${origin}${path}`
     this.#arm(this.#options.headersTimeout, () => new errors.HeadersTimeoutError())
-    let response: Response | undefined
+    let request: Request
     try {
-      const request = new Request(url, {
+      request = new Request(url, {
         method,
         // HttpClient sends a record of header strings, and a string or bytes as the body.
         headers: (this.#options.headers ?? undefined) as Record<string, string> | undefined,
-        // fetch's Request cannot carry a GET or HEAD body, so a handler could not read one anyway.
-        body: method === 'GET' || method === 'HEAD' ? null : (body as string | Uint8Array | null | undefined),
+        // fetch's Request cannot carry a GET or HEAD body, so a handler could not read one anyway. A string goes
+        // as bytes: as a string, Request would add a content-type chaperon never sends.
+        body: method === 'GET' || method === 'HEAD' || body == null ? null : typeof body === 'string' ? Buffer.from(body) : (body as Uint8Array),
         signal: this.#request.signal,
       })
+    } catch (error) {
+      // Fetch's Request refuses some requests HTTP allows (CONNECT, TRACE): msw cannot answer them.
+      const message = `A dry run cannot hand ${method} ${url} to msw: ${error instanceof Error ? error.message : String(error)}`
+      return this.#report(new MockError(MOCK_UNHANDLED, message, { cause: error }), undefined)
+    }
+    let response: Response | undefined
+    try {
       this.#handler.onRequestSent?.()
       response = await msw.getResponse(handlers, request, { baseUrl: origin })
     } catch (error) {
-      const thrown = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+      const thrown = error instanceof Error ? `${error.name}: ${error.message}`.replace(/\.$/, '') : String(error)
       const message = `The msw handlers failed on ${method} ${url}: ${thrown}. Fix the handler; to simulate a network error, return HttpResponse.error().`
       return this.#report(new MockError(MOCK_HANDLER_ERROR, message, { cause: error }), error instanceof Error ? error.stack : undefined)
     }
-    if (this.#done) return
+    if (this.#done) {
+      // Answered after a timeout or abort: nobody reads the body, which must not go on producing.
+      void response?.body?.cancel().catch(() => {})
+      return
+    }
     if (response === undefined) {
       const call = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'].includes(method) ? method.toLowerCase() : 'all'
       const example = `http.${call}('${new URL(url).pathname}', () => HttpResponse.json(…))`
@@ -283,6 +298,7 @@ class MockExchange implements Dispatcher.DispatchController {
     }
     if (response.type === 'error') return this.#fail(new MockError(MOCK_NETWORK_ERROR, `The msw handler for ${method} ${url} answered HttpResponse.error().`))
     try {
+      if (method === 'HEAD') void response.body?.cancel().catch(() => {})
       await this.#respond(response, method === 'HEAD' ? null : response.body)
     } catch (error) {
       this.#fail(new MockError(MOCK_NETWORK_ERROR, `The mocked body of ${method} ${url} failed: ${String(error)}`, { cause: error }))

@@ -195,7 +195,8 @@ function timeoutFor(lt: ResolvedLoadTest): number {
 
 /** How long the run will wait for `CHAPERON_START_AT`, added to the test's timeout. */
 function startWait(lt: ResolvedLoadTest): number {
-  return lt.startAt === undefined ? 0 : Math.max(0, lt.startAt - Date.now())
+  // A dry run does not wait (dryRunPlan).
+  return lt.startAt === undefined || lt.mock !== undefined ? 0 : Math.max(0, lt.startAt - Date.now())
 }
 
 /** `error` with its stack replaced by the user's frames of `callsite`, so Vitest's code frame shows the loadTest() line. */

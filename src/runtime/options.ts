@@ -154,12 +154,11 @@ export interface HttpOptions {
 
 /**
  * An msw request handler, as `http.get('/products', resolver)` makes it:
- * `mock` and `dryRun()` take a list of them.
+ * `mock` and `dryRun()` take a list of them. msw WebSocket handlers
+ * (`ws.link(url).addEventListener(…)`) may be in the list too, and are left
+ * out: dry runs do not mock WebSockets.
  */
-export interface MockHandler {
-  readonly info: unknown
-  run(...args: never[]): unknown
-}
+export type MockHandler = { readonly info: unknown; run(...args: never[]): unknown } | { readonly kind: 'websocket' }
 
 /** What `loadTest(name, options)` takes. */
 export interface LoadTestOptions {
@@ -192,7 +191,8 @@ export interface LoadTestOptions {
   workers?: 'auto' | number
   /**
    * Makes the load test a dry run: msw `handlers` answer every HTTP request
-   * of its scenarios, no request leaves the process, and each scenario runs
+   * and Server-Sent Events stream of its scenarios, none of them leaves the
+   * process (WebSockets are not mocked), and each scenario runs
    * one VU for one iteration. Checks and thresholds are judged as usual. The
    * way to unit-test a scenario (docs/dry-run.md).
    */

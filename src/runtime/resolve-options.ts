@@ -155,11 +155,23 @@ function resolveHttpVersion(where: string, value: unknown): 1 | 2 {
   throw invalid(where, '1 (HTTP/1.1) or 2 (HTTP/2: negotiated over https, h2c over http)', value)
 }
 
-/** msw request handlers, as `http.get(path, resolver)` makes them. */
+/**
+ * msw request handlers, as `http.get(path, resolver)` makes them. WebSocket
+ * handlers (`ws.link(url).addEventListener(…)`) may be among them, as in a
+ * project's shared handler list, and are left out: dry runs do not mock
+ * WebSockets.
+ */
 function resolveMock(where: string, value: unknown): readonly MockHandler[] {
-  const isHandler = (h: unknown): h is MockHandler => typeof h === 'object' && h !== null && 'info' in h && typeof (h as { run?: unknown }).run === 'function'
-  if (!Array.isArray(value) || !value.every(isHandler)) throw invalid(where, "an array of msw request handlers, such as [http.get('/products', () => HttpResponse.json([]))]", value)
-  return value
+  const example = "an array of msw request handlers, such as [http.get('/products', () => HttpResponse.json([]))]"
+  if (!Array.isArray(value)) throw invalid(where, example, value)
+  const handlers: MockHandler[] = []
+  value.forEach((h: unknown, i) => {
+    if (typeof h !== 'object' || h === null) throw invalid(`${where}[${i}]`, 'an msw request handler, such as http.get(…)', h)
+    if ((h as { kind?: unknown }).kind === 'websocket') return
+    if (!('info' in h) || typeof (h as { run?: unknown }).run !== 'function') throw invalid(`${where}[${i}]`, 'an msw request handler, such as http.get(…)', h)
+    handlers.push(h as MockHandler)
+  })
+  return handlers
 }
 
 /** The env var with the epoch ms at which every instance of a split run starts. */

@@ -38,6 +38,8 @@ function settleThrown(s: Session, error: unknown, action: string): Outcome {
   if (error instanceof ChaperonError) ctx.onMisuse(error)
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
   metrics.recordError(action, errorCodeOf(error), message, error instanceof Error ? error.stack : undefined)
+  // A feeder with no row to give (used up, or its file unusable) gives none to the next iteration either: the VU stops.
+  if (error instanceof ChaperonError && error.code === 'CHAPERON_FEEDER') return 'stopped'
   return 'error'
 }
 
@@ -150,14 +152,14 @@ async function awaitPending(s: Session): Promise<void> {
   while (tasks.size > 0) await Promise.all([...tasks.keys()].map((name) => awaitTasks(s, name, 'all', DEFAULT_TIMEOUT_MS)))
 }
 
-/** Ends a session: its pending tasks are awaited and its WebSockets closed. */
+/** Ends a session: its pending tasks are awaited, and its WebSockets and Server-Sent Events streams closed. */
 async function endSession(s: Session): Promise<void> {
   const internals = s[INTERNALS]
   // A session cut off (ramped down, timed out) has passed the cut on to its tasks; one that
   // ignores it is left behind, as the iteration was, rather than awaited for the await timeout.
   if (isCutOff(internals.halt.signal.reason)) internals.tasks.clear()
   else await awaitPending(s)
-  if (internals.ownsShared) await internals.shared.ws?.end()
+  if (internals.ownsShared) await Promise.all([internals.shared.ws?.end(), ...[...internals.shared.streams].map((stream) => stream.close())])
   internals.ended = true
 }
 

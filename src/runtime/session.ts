@@ -142,7 +142,7 @@ export interface SessionInternals {
   readonly tasks: Map<string, ChildTask[]>
   readonly mailbox: Mailbox
   /** Shared with nested runs, so a scenario run with `s.run()` uses the same connections. */
-  readonly shared: { ws: WsClient | undefined; abortSignal: AbortSignal | undefined }
+  readonly shared: { ws: WsClient | undefined; abortSignal: AbortSignal | undefined; streams: Set<SseStream> }
   /** False for a nested run, whose WebSockets belong to the session that started it. */
   readonly ownsShared: boolean
   iteration: number
@@ -221,7 +221,7 @@ export class Session {
       parent: init.parent,
       tasks: new Map(),
       mailbox: new Mailbox(),
-      shared: init.shared ?? { ws: undefined, abortSignal: undefined },
+      shared: init.shared ?? { ws: undefined, abortSignal: undefined, streams: new Set() },
       ownsShared: init.shared === undefined,
       iteration: 0,
       iterationInTest: 0,
@@ -291,9 +291,9 @@ export class Session {
    */
   sse(path: string, options?: SseOptions): SseStream {
     this.#check()
-    const { ctx, metrics, cookies } = this[INTERNALS]
+    const { ctx, metrics, cookies, shared } = this[INTERNALS]
     const checked = checkSseOptions(path, options, ctx.baseUrl)
-    return new SseStream(checked, { headers: ctx.wsHeaders, insecure: ctx.insecure, cookies, metrics, series: sseSeries(metrics, checked.name), signal: this.abortSignal, dispatcher: ctx.client.dispatcher })
+    return new SseStream(checked, { headers: ctx.wsHeaders, insecure: ctx.insecure, cookies, metrics, series: sseSeries(metrics, checked.name), signal: this.abortSignal, dispatcher: ctx.client.dispatcher, version: ctx.client.version, open: shared.streams })
   }
 
   /** Merges `values` into `assigns`. */

@@ -1,4 +1,3 @@
-import { generate } from 'selfsigned'
 
 /** A PEM private key and the certificate that goes with it. */
 export interface TargetCertificate {
@@ -20,7 +19,8 @@ let cached: Promise<TargetCertificate> | undefined
  * or by taking `cert` as its CA.
  */
 export function targetCertificate(): Promise<TargetCertificate> {
-  cached ??= generate([{ name: 'commonName', value: 'localhost' }], {
+  // Imported when first asked for: the certificate library costs about 150 ms to load, which a process with only plain targets skips.
+  cached ??= import('selfsigned').then(({ generate }) => generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',
     notAfterDate: new Date(Date.now() + VALID_MS),
@@ -37,6 +37,6 @@ export function targetCertificate(): Promise<TargetCertificate> {
         ],
       },
     ],
-  }).then((pems) => ({ key: pems.private, cert: pems.cert }))
+  })).then((pems) => ({ key: pems.private, cert: pems.cert }))
   return cached
 }

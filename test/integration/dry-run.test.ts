@@ -5,7 +5,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { promisify } from 'node:util'
-import { delay, http, HttpResponse } from 'msw'
+import { delay, http, HttpResponse, ws } from 'msw'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ChaperonError } from '../../src/core/errors.ts'
 import { createPalette } from '../../src/reporters/colors.ts'
@@ -94,6 +94,27 @@ describe('dryRun()', () => {
     // The response's cookie went into the session's jar and back out with the next request.
     expect(received[1]).toMatchObject({ method: 'PUT', body: 'size=40&size=41', headers: { cookie: 'session=abc', 'content-type': 'application/x-www-form-urlencoded' } })
     expect(echoed).toMatchObject({ status: 200, headers: { 'x-trace': 't-1', 'set-cookie': ['session=abc; Path=/'], 'content-type': 'application/json' } })
+  })
+
+  it('hands a string body without a content-type of its own, takes a lower-case method, and leaves WebSocket handlers out', async () => {
+    let seen: { type: string | null; method: string; body: string } | undefined
+    const chat = ws.link('ws://dry-run.invalid/chat')
+    const result = await dryRun(
+      scenario('raw', async (s) => {
+        await s.request('post', '/notes', { body: 'plain words' })
+      }),
+      {
+        handlers: [
+          chat.addEventListener('connection', () => {}),
+          http.post('/notes', async ({ request }) => {
+            seen = { type: request.headers.get('content-type'), method: request.method, body: await request.text() }
+            return new HttpResponse(null, { status: 204 })
+          }),
+        ],
+      },
+    )
+    expect(seen).toEqual({ type: null, method: 'POST', body: 'plain words' })
+    expect(result.errors).toEqual([])
   })
 
   it('sends raw bytes, and counts request and response bytes', async () => {
@@ -298,7 +319,7 @@ describe('dryRun()', () => {
     await expect(dryRun(browse, { handlers: catalogue, vus: 0 })).rejects.toMatchObject({ message: expect.stringContaining('dryRun() vus must be an integer of at least 1') })
     await expect(dryRun(browse, { handlers: catalogue, thresholds: { http_req_duration: ['p95<<1'] } })).rejects.toMatchObject({ code: 'CHAPERON_THRESHOLD_SYNTAX' })
     await expect(dryRun(browse, { handlers: catalogue, http: { timeout: 'soon' } })).rejects.toMatchObject({ message: expect.stringMatching(/^dryRun\(\) http\.timeout/) })
-    await expect(dryRun(browse, { handlers: [() => {}] as never })).rejects.toMatchObject({ message: expect.stringContaining('dryRun() mock must be an array of msw request handlers') })
+    await expect(dryRun(browse, { handlers: [() => {}] as never })).rejects.toMatchObject({ message: expect.stringContaining('dryRun() handlers[0] must be an msw request handler') })
     await expect(dryRun({ name: 'browse' } as never, { handlers: catalogue })).rejects.toMatchObject({ message: expect.stringContaining('dryRun() scenario must be a scenario made with scenario(') })
   })
 })

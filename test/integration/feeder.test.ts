@@ -73,13 +73,26 @@ describe('feeders on worker threads', () => {
     expect(takes(results)).toEqual(everyRow(1))
   })
 
-  it('unique: a segment that has used its rows fails its extra iterations and the test, saying why', async () => {
+  it('unique: a segment that has used its rows stops the VUs that find none, and fails the test, saying why', async () => {
     // Half of 40 iterations for half of the 30 rows: 5 iterations too many.
     const { result, misuse } = await run(fixtures.takeUnique, 40, 2, { CHAPERON_SEGMENT: '1/2' })
     expect(misuse).toMatchObject({ code: 'CHAPERON_FEEDER', message: expect.stringContaining("{ mode: 'unique' }) has used the 15 of its 30 rows that segment 0:1/2 owns") })
-    expect(total(result, 'errors', { error_code: 'CHAPERON_FEEDER' })).toBe(5)
+    // Each VU that finds no row stops there, rather than going on through failed iterations: one failure a VU at most.
+    const failures = total(result, 'errors', { error_code: 'CHAPERON_FEEDER' })
+    expect(failures).toBeGreaterThanOrEqual(1)
+    expect(failures).toBeLessThanOrEqual(4)
     expect(takes([result]).size).toBe(15)
     expect(result.status).toBe('failed')
+  })
+
+  it('unique under a duration executor: the VUs stop when the rows are used up, and do not spin', async () => {
+    // On worker threads, which run the compiled chaperon the fixture's feeders come from.
+    const options: LoadTestOptions = { workers: 2, scenarios: { main: { scenario: fixtures.takeUnique, executor: 'constant-vus', vus: 4, duration: '1s' } } }
+    const { result, misuse } = await runLoadTest('t', resolveLoadTestOptions('t', options, {}))
+    expect(misuse).toMatchObject({ code: 'CHAPERON_FEEDER' })
+    expect(takes([result])).toEqual(everyRow(1))
+    expect(total(result, 'errors', { error_code: 'CHAPERON_FEEDER' })).toBe(4)
+    expect(total(result, 'iterations')).toBe(ROWS)
   })
 
   it('in the test\'s own thread too, the run takes the rows in turn', async () => {

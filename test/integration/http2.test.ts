@@ -203,6 +203,18 @@ describe('HTTP/1.1, the default', () => {
     expect(protos(result)).toEqual(['HTTP/1.1'])
   })
 
+  it('opens Server-Sent Events streams on the same protocol as requests', async () => {
+    const headersOf = async (version: 1 | 2): Promise<Record<string, string>> => {
+      const { value } = await inSession({ version, insecure: true }, async (s) => {
+        for await (const event of s.sse('/sse/whoami', { maxEvents: 1 })) return JSON.parse(event.data) as { headers: Record<string, string> }
+        throw new Error('no event')
+      })
+      return value.headers
+    }
+    expect(await headersOf(1)).not.toHaveProperty(':method')
+    expect(await headersOf(2)).toMatchObject({ ':method': 'GET', ':scheme': 'https' })
+  })
+
   it('tags plain http:// requests HTTP/1.1, and failures without a response with no proto', async () => {
     const { result } = await inSession({}, async (s) => [await s.get('/'), await s.get('/reset')], plainTarget.url)
     expect(total(result, 'http_reqs', { name: 'GET /', proto: 'HTTP/1.1' })).toBe(1)

@@ -48,6 +48,56 @@ async function drain(stream: SseStream): Promise<{ events: SseEvent[]; status: n
 }
 
 describe('s.sse in a load test', () => {
+  it('closes the streams a session left open when it ends', async () => {
+    const result = await target.run({
+      scenarios: once(async (s) => {
+        const stream = s.sse(endless.url)
+        await stream.next()
+      }, 3),
+    })
+    expect(total(result, 'sse_events')).toBeGreaterThanOrEqual(3)
+    // Closing is asked for as each session ends; the server sees the sockets go soon after.
+    await expect.poll(() => endless.open, { timeout: 2000 }).toBe(0)
+  })
+
+  it('clamps a server retry too long for a timer, and does not send an id a header cannot carry', async () => {
+    const seen: Array<string | undefined> = []
+    let first = ''
+    const server = createServer((req, res) => {
+      seen.push(req.headers['last-event-id'] as string | undefined)
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end(seen.length === 1 ? first : 'data: 2\n\n')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`
+    const follow = async (options: { maxEvents?: number; duration?: string }) => {
+      seen.length = 0
+      let reconnects = -1
+      const result = await target.run({
+        scenarios: once(async (s) => {
+          const stream = s.sse(url, options)
+          for await (const _ of stream) void _
+          reconnects = stream.reconnects
+        }),
+      })
+      expect(result.errors).toEqual([])
+      return reconnects
+    }
+    try {
+      // A retry of about 35 days: the client waits (here until its duration ends), not 1 ms.
+      first = 'retry: 3000000000\ndata: 1\n\n'
+      expect(await follow({ duration: '500ms' })).toBe(0)
+      expect(seen).toHaveLength(1)
+      // An id with a control character, which the standard allows and HTTP does not: the reconnection goes without it.
+      first = 'retry: 10\nid: a\u0001b\ndata: 1\n\n'
+      expect(await follow({ maxEvents: 2 })).toBe(1)
+      expect(seen).toEqual([undefined, undefined])
+    } finally {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  })
+
   it('yields the events in order with their ids, and counts them exactly', async () => {
     const got: SseEvent[][] = []
     const result = await target.run({
@@ -185,17 +235,21 @@ describe('s.sse in a load test', () => {
 
   it('pauses reading while the loop falls behind, and loses nothing', async () => {
     const ids: string[] = []
+    let after = 0
     const result = await target.run({
       scenarios: once(async (s) => {
         // 3000 events at once put the loop behind by far more than the 1024 held before reading pauses;
         // the ones after them arrive only once it has resumed.
         for await (const event of s.sse(`${endless.url}?burst=3000`)) {
           if (ids.push(event.id) === 1) await s.delay(200)
+          if (event.id === '3001') after = event.elapsed
           if (event.id === '3010') break
         }
       }),
     })
     expect(ids).toEqual(Array.from({ length: 3010 }, (_, i) => String(i + 1)))
+    // Sent about 10 ms after the burst, but read only after the loop's 200 ms pause had emptied the queue.
+    expect(after).toBeGreaterThanOrEqual(190)
     // Counted as they arrive: a few may have come after the last one taken.
     expect(total(result, 'sse_events')).toBeGreaterThanOrEqual(3010)
   })
@@ -294,7 +348,8 @@ describe('what ends an SSE loop', () => {
           }),
           executor: 'ramping-vus',
           startVUs: 2,
-          stages: [{ duration: '200ms', target: 2 }, { duration: '100ms', target: 0 }],
+          // The last stage holds 0 VUs, so both are ramped down before the executor ends (not stopped at its end).
+          stages: [{ duration: '200ms', target: 2 }, { duration: '100ms', target: 0 }, { duration: '200ms', target: 0 }],
           gracefulRampDown: 0,
         },
       },

@@ -138,6 +138,19 @@ describe('segments of a split run', () => {
       ['1', '3', '1', '3'],
     ])
   })
+
+  it('sequential: past the last row, each segment starts over within its own rows, however the rows divide', () => {
+    const path = ids(10)
+    const rounds = [1, 2, 3].map((i) => {
+      startFeeders(parseSegment(`${i}/3`))
+      return take(feeder.csv<Row>(path), 6)
+    })
+    expect(rounds).toEqual([
+      ['0', '3', '6', '9', '0', '3'],
+      ['1', '4', '7', '1', '4', '7'],
+      ['2', '5', '8', '2', '5', '8'],
+    ])
+  })
 })
 
 describe('errors', () => {
@@ -167,10 +180,15 @@ describe('errors', () => {
     expect(() => rows.length).toThrow(expect.objectContaining({ code }))
   })
 
-  it('a file that fails to load fails the start of a run', () => {
+  it('a file that fails to load fails only the takes from it, each time, without reading it again', () => {
     const path = file('[', 'json')
-    feeder.json(path)
-    expect(() => startFeeders(undefined)).toThrow(expect.objectContaining({ code, message: expect.stringContaining(`feeder.json("${path}")`) }))
+    const broken = feeder.json(path)
+    // The run starts: another load test of the file, which never takes from it, is not failed.
+    expect(startFeeders(undefined).files.map((f) => f.path)).not.toContain(path)
+    const fails = expect.objectContaining({ code, message: expect.stringContaining(`feeder.json("${path}")`) })
+    expect(() => broken.next()).toThrow(fails)
+    writeFileSync(path, '[{"id": 1}]')
+    expect(() => broken.next()).toThrow(fails)
   })
 
   it('an unknown mode or option, or a bad path, says what to write', () => {

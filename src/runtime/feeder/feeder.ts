@@ -72,9 +72,13 @@ export class Feeder<Row extends object = Record<string, string>> {
     // The k-th row this machine takes is the k-th slot of its segment's stripe, as the k-th
     // iteration is: the machines of a split run go through the rows as one machine would.
     const k = Number(Atomics.add(file.taken, this.mode === 'sequential' ? 0 : 1, 1n))
-    const segment = feederSegment()
-    const slot = slotAt(segment?.stripe ?? WHOLE, k)
-    if (this.mode === 'sequential') return rowAt(table, slot % count)
+    const stripe = feederSegment()?.stripe ?? WHOLE
+    if (this.mode === 'sequential') {
+      // Past its last row, each machine starts over within its own share (all rows when it owns none).
+      const own = scale(stripe, count)
+      return rowAt(table, own === 0 ? slotAt(stripe, k) % count : slotAt(stripe, k % own))
+    }
+    const slot = slotAt(stripe, k)
     if (slot >= count) throw this.#usedUp(count)
     return rowAt(table, slot)
   }

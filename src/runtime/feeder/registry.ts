@@ -13,6 +13,8 @@ export interface FeederFile {
   readonly where: string
   /** Its rows, once loaded: shared memory, which the worker threads read too. */
   table: SharedTable | undefined
+  /** Why it could not be loaded, once that is known: every `next()` throws it, without reading the file again. */
+  error?: Error | undefined
   /**
    * How many rows the file's sequential (entry 0) and unique (entry 1)
    * feeders have taken in this run: shared memory, so the threads of a
@@ -55,14 +57,16 @@ export function feederFile(path: string, format: FeederFormat, where: string): F
 
 /**
  * The rows of `file`, read and parsed on first use. A file that fails to
- * load is forgotten, so that it fails only the runs whose scenarios use it.
+ * load keeps its error: it fails only the runs whose scenarios take from it,
+ * each time, without reading the file again.
  */
 export function tableOf(file: FeederFile): SharedTable {
   if (file.table !== undefined) return file.table
+  if (file.error !== undefined) throw file.error
   try {
     file.table = toTable(readRows(file.path, file.format, file.where))
   } catch (error) {
-    state().files.delete(keyOf(file))
+    file.error = error as Error
     throw error
   }
   return file.table
@@ -77,16 +81,22 @@ export function feederSegment(): FeederSegment | undefined {
  * Readies every feeder declared in this process for a run of `segment` (the
  * whole run: undefined): loads each file not yet loaded and puts every
  * feeder back at its first row, so each load test starts afresh. Returns
- * what the run ships to its worker threads. Throws CHAPERON_FEEDER for a
- * file that does not load.
+ * what the run ships to its worker threads: the files that loaded. A file
+ * that does not load is not an error here, where the run may not use it:
+ * its feeders throw CHAPERON_FEEDER when a scenario takes a row.
  */
 export function startFeeders(segment: FeederSegment | undefined): ShippedFeeders {
   const s = state()
   s.segment = segment === undefined ? undefined : { label: segment.label, stripe: segment.stripe }
-  const files = [...s.files.values()]
-  for (const file of files) {
-    tableOf(file)
+  const files: FeederFile[] = []
+  for (const file of s.files.values()) {
+    try {
+      tableOf(file)
+    } catch {
+      continue
+    }
     file.taken.fill(0n)
+    files.push(file)
   }
   return { files, segment: s.segment }
 }

@@ -143,6 +143,11 @@ export class HttpClient {
     this.#spare.set(url.origin, [...(this.#spare.get(url.origin) ?? []), ...spare])
   }
 
+  /** The HTTP version the load test speaks (`http.version`), for connections made outside the pools (Server-Sent Events). */
+  get version(): 1 | 2 {
+    return this.#version
+  }
+
   /** The dispatcher of a dry run's mocks, which other requests (Server-Sent Events) go through too; undefined in a real run. */
   get dispatcher(): Dispatcher | undefined {
     return this.#dispatcher
@@ -309,6 +314,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
       this.#headerBytes = rawHeaderBytes(raw)
     } else {
       this.#proto = HTTP_2
+      // Node's HTTP/2 header object has a null prototype and a sensitive-headers symbol: scenarios get a plain one, as over HTTP/1.1.
+      this.#headers = plainHeaders(headers)
       this.#headerBytes = headerObjectBytes(headers)
     }
   }
@@ -399,4 +406,11 @@ function rawHeaderBytes(raw: Dispatcher.DispatchController['rawHeaders']): numbe
   let n = 17 // "HTTP/1.1 200 OK\r\n", close enough for a status line
   if (Array.isArray(raw)) for (const part of raw) n += part.length + 2
   return n + 2
+}
+
+/** `headers` as a plain object of its string keys. */
+function plainHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {}
+  for (const name in headers) out[name] = headers[name]
+  return out
 }

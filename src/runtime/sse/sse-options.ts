@@ -54,6 +54,9 @@ export function checkSseOptions(path: unknown, options: unknown, baseUrl: URL | 
   expectKnownKeys(o, KNOWN, where)
   if (o.name !== undefined && (typeof o.name !== 'string' || o.name.length === 0)) throw invalid(`${where}.name`, "a non-empty string such as 'prices'", o.name)
   const headers = o.headers === undefined ? {} : lowerCaseKeys(expectStringRecord(o.headers, `${where}.headers`, "{ authorization: 'Bearer …' }"))
+  for (const [name, value] of Object.entries(headers)) {
+    if (!isHeaderValue(value)) throw invalid(`${where}.headers['${name}']`, 'a header value of printable characters, without line breaks or other control characters', value)
+  }
   const lastEventId = headers['last-event-id'] ?? ''
   delete headers['last-event-id']
   return {
@@ -85,4 +88,9 @@ function streamUrl(path: string, baseUrl: URL | undefined): URL {
     )
   }
   return new URL(`${baseUrl.origin}${baseUrl.pathname.replace(/\/$/, '')}${path.startsWith('/') ? '' : '/'}${path}`)
+}
+
+/** Whether `value` can go in an HTTP header as it is: tabs and printable Latin-1, no line breaks or other controls. */
+export function isHeaderValue(value: string): boolean {
+  return !/[^\t\x20-\x7e\x80-\xff]/.test(value)
 }

@@ -2,17 +2,18 @@ import { performance } from 'node:perf_hooks'
 import { clearTimeout, setTimeout } from 'node:timers'
 import type { IncomingHttpHeaders } from 'node:http'
 import { Client, type Dispatcher } from 'undici'
+import { timerMs } from '../../core/duration.ts'
 import type { SessionCookies } from '../http/cookies.ts'
 import { httpErrorCode, statusErrorCode } from '../http/error-codes.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import { MessageQueue } from '../ws/message-queue.ts'
-import type { CheckedSseOptions } from './sse-options.ts'
+import { type CheckedSseOptions, isHeaderValue } from './sse-options.ts'
 import type { SseSeries } from './sse-metrics.ts'
 import { type ParsedEvent, SseParser } from './sse-parser.ts'
 
 /** One event of a stream, as `for await (const event of s.sse(path))` yields it. */
 export interface SseEvent extends ParsedEvent {
-  /** Milliseconds from the start of the connection that delivered the event to its arrival: its `sse_event_duration`. */
+  /** Milliseconds from the open of the connection that delivered the event (its response headers) to its arrival: its `sse_event_duration`. */
   readonly elapsed: number
   /** How many reconnections came before the connection that delivered the event; 0 on the first. */
   readonly reconnects: number
@@ -41,6 +42,10 @@ export interface SseScope {
   readonly signal: AbortSignal
   /** A dry run's mocks, which answer the stream instead of a connection of its own. */
   readonly dispatcher: Dispatcher | undefined
+  /** The load test's `http.version`: 2 offers h2 over TLS and speaks h2c on `http://`. */
+  readonly version: 1 | 2
+  /** The session's streams that are open: the session closes them when it ends. */
+  readonly open: Set<SseStream>
 }
 
 /** How one connection ended: reconnect or not, and the failure that ended it, if one did. */
@@ -169,6 +174,7 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
       return
     }
     signal.addEventListener('abort', this.#onAbort, { once: true })
+    this.#scope.open.add(this)
     if (this.#options.durationMs !== undefined) this.#deadline = setTimeout(() => this.#stop(), this.#options.durationMs)
     this.#ended = this.#run()
   }
@@ -195,6 +201,7 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
     }
     this.#state = 'ended'
     clearTimeout(this.#deadline)
+    this.#scope.open.delete(this)
     this.#scope.signal.removeEventListener('abort', this.#onAbort)
     for (const waiter of this.#waiters.splice(0)) waiter.resolve(DONE)
   }
@@ -228,7 +235,7 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
     const parser = new SseParser(this.#lastEventId)
     // One client per connection: destroying it is the one way to stop a connect still under way.
     // A dry run's mocks are shared: aborting the request is enough to stop it.
-    const own = scope.dispatcher === undefined ? new Client(options.url.origin, { connect: { rejectUnauthorized: !scope.insecure, timeout: 0 }, headersTimeout: 0, bodyTimeout: 0 }) : undefined
+    const own = scope.dispatcher === undefined ? new Client(options.url.origin, { connect: { rejectUnauthorized: !scope.insecure, timeout: 0, allowH2: scope.version === 2 }, allowH2: scope.version === 2, useH2c: scope.version === 2, headersTimeout: 0, bodyTimeout: 0 } as Client.Options) : undefined
     let request: Dispatcher.DispatchController | undefined
     const hangUp = async (): Promise<void> => {
       if (own !== undefined) await own.destroy(STOPPED)
@@ -236,6 +243,8 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
     }
     this.#hangUp = hangUp
     let opened = false
+    /** When the stream opened (its response headers arrived): each event's `sse_event_duration` counts from there. */
+    let openedAt = 0
     let settled = false
     return new Promise<Attempt>((resolve) => {
       const settle = (attempt: Attempt): void => {
@@ -271,16 +280,18 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
           const type = contentType(headers)
           if (type !== 'text/event-stream') return fail('sse.connect', false, 'SSE_UNEXPECTED_CONTENT_TYPE', `${url} answered with content-type ${type === '' ? 'none' : `'${type}'`}, not 'text/event-stream'`)
           opened = true
+          openedAt = performance.now()
           this.#controller = controller
-          scope.series.opened((performance.now() - startedAt) * 1000)
+          scope.series.opened((openedAt - startedAt) * 1000)
         },
         onResponseData: (controller, chunk) => {
           if (!opened || settled) return
           const arrivedAt = performance.now()
-          for (const event of parser.push(chunk)) this.#deliver(event, arrivedAt, startedAt)
+          for (const event of parser.push(chunk)) this.#deliver(event, arrivedAt, openedAt)
           if (this.#stopping) return
           this.#lastEventId = parser.lastEventId
-          if (parser.retry !== undefined) this.#retryMs = parser.retry
+          // A server's retry may be any number of ms; timers take 2^31 - 1 at most.
+          if (parser.retry !== undefined) this.#retryMs = timerMs(parser.retry)
           if (parser.buffered > MAX_EVENT_CHARS) return fail('sse.stream', false, 'SSE_EVENT_TOO_LARGE', `${this.name} sent an event of more than ${MAX_EVENT_CHARS} characters`)
           if (this.#queue.size >= HIGH_WATER) controller.pause()
         },
@@ -300,8 +311,9 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
   /** The request's headers: the defaults, the stream's own, the session's cookies and the last event ID. */
   #headers(): Record<string, string> {
     const headers: Record<string, string> = { ...this.#scope.headers, accept: 'text/event-stream', 'cache-control': 'no-cache', ...this.#options.headers }
-    // Sent as UTF-8, which a header value carries as bytes.
-    if (this.#lastEventId !== '') headers['last-event-id'] = Buffer.from(this.#lastEventId).toString('latin1')
+    // Sent as UTF-8, which a header value carries as bytes; an id with control characters cannot be sent, and is not.
+    const lastEventId = Buffer.from(this.#lastEventId).toString('latin1')
+    if (lastEventId !== '' && isHeaderValue(lastEventId)) headers['last-event-id'] = lastEventId
     const jar = this.#scope.cookies
     if (jar.active) {
       const cookie = jar.header(this.url, headers.cookie)
@@ -310,9 +322,9 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
     return headers
   }
 
-  #deliver(parsed: ParsedEvent, arrivedAt: number, startedAt: number): void {
+  #deliver(parsed: ParsedEvent, arrivedAt: number, openedAt: number): void {
     if (this.#stopping) return
-    const us = (arrivedAt - startedAt) * 1000
+    const us = (arrivedAt - openedAt) * 1000
     this.#scope.series.event(us)
     this.#lastEventId = parsed.id
     const event: SseEvent = { type: parsed.type, data: parsed.data, id: parsed.id, elapsed: us / 1000, reconnects: this.#reconnects }
