@@ -60,6 +60,19 @@ describe('s.sse in a load test', () => {
     await expect.poll(() => endless.open, { timeout: 2000 }).toBe(0)
   })
 
+  it('does not pass on default headers that would spoil the stream: accept-encoding, last-event-id', async () => {
+    let headers: Record<string, string> = {}
+    await target.run({
+      http: { headers: { 'accept-encoding': 'gzip', 'last-event-id': '7', 'x-suite': 'load' } },
+      scenarios: once(async (s) => {
+        for await (const event of s.sse('/sse/whoami', { maxEvents: 1 })) headers = (JSON.parse(event.data) as { headers: Record<string, string> }).headers
+      }),
+    })
+    expect(headers['x-suite']).toBe('load')
+    expect(headers).not.toHaveProperty('accept-encoding')
+    expect(headers).not.toHaveProperty('last-event-id')
+  })
+
   it('clamps a server retry too long for a timer, and does not send an id a header cannot carry', async () => {
     const seen: Array<string | undefined> = []
     let first = ''

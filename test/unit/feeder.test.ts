@@ -44,6 +44,11 @@ describe('feeder.csv', () => {
     expect(Object.isFrozen(bob)).toBe(true)
   })
 
+  it('trims the header line\'s names, not the values', () => {
+    const users = feeder.csv(file('id, name ,email\n1, Ann ,ann@example.com\n'))
+    expect(users.next()).toEqual({ id: '1', name: ' Ann ', email: 'ann@example.com' })
+  })
+
   it('reads a path relative to the working directory, or a file: URL', () => {
     const path = ids(2)
     expect(feeder.csv(path).path).toBe(join(process.cwd(), path))

@@ -47,9 +47,10 @@ function csvRows(text: string, where: string): object[] {
   }
 }
 
-/** Refuses a header line that would lose columns: an empty or repeated name. */
-function checkHeader(where: string): (header: string[]) => string[] {
-  return (header) => {
+/** The header line's names, trimmed (`id, name` names `name`, not ` name`); refuses one that would lose columns: an empty or repeated name. */
+function checkHeader(where: string): (line: string[]) => string[] {
+  return (line) => {
+    const header = line.map((name) => name.trim())
     const empty = header.indexOf('')
     if (empty >= 0) throw new ChaperonError('CHAPERON_FEEDER', `${where}: column ${empty + 1} of the header line has no name. Name every column, as in id,name,email.`)
     const repeated = header.find((name, i) => header.indexOf(name) !== i)

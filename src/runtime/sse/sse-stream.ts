@@ -311,6 +311,9 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
   /** The request's headers: the defaults, the stream's own, the session's cookies and the last event ID. */
   #headers(): Record<string, string> {
     const headers: Record<string, string> = { ...this.#scope.headers, accept: 'text/event-stream', 'cache-control': 'no-cache', ...this.#options.headers }
+    // The load test's defaults must not ask for a compressed stream (it is read as it comes, not decoded), nor resume from their own id.
+    if (this.#options.headers['accept-encoding'] === undefined) delete headers['accept-encoding']
+    delete headers['last-event-id']
     // Sent as UTF-8, which a header value carries as bytes; an id with control characters cannot be sent, and is not.
     const lastEventId = Buffer.from(this.#lastEventId).toString('latin1')
     if (lastEventId !== '' && isHeaderValue(lastEventId)) headers['last-event-id'] = lastEventId
