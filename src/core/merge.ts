@@ -11,7 +11,7 @@ import { parseResultThreshold, resultIdentity, resultMetrics } from './baseline.
 import { ChaperonError } from './errors.ts'
 import type { LoadTestResult, MergeInfo, ScenarioErrorResult, ThresholdResult } from './result.ts'
 import type { SourcedResult } from './result-files.ts'
-import { parseSegment, type Segment } from './segment.ts'
+import { parseSegment, type Segment, segmentLabels } from './segment.ts'
 import { aggregate, type Series, seriesFromResult, toSeriesResult } from './series.ts'
 import { evaluateThresholds } from './thresholds.ts'
 import { ADDITIVE_GAUGES, type IntervalSample, seriesKey, TimelineBuilder, type TimeSeries } from './timeline.ts'
@@ -157,12 +157,6 @@ function segmentOf(input: SourcedResult, test: string): Segment {
   } catch (error) {
     throw bad(error instanceof Error ? error.message : String(error))
   }
-}
-
-/** Every segment of a sequence in lowest terms (`0,1/2,1` → `0:1/2`, `1/2:1`), labelled as `parseSegment` labels them. */
-function segmentLabels(sequence: string): string[] {
-  const bounds = sequence.split(',')
-  return bounds.slice(1).map((to, k) => `${bounds[k]}:${to}`)
 }
 
 /** The result of the whole run from its segments' results, in sequence order. */

@@ -87,10 +87,7 @@ export function parseSegment(value: string, sequence?: string): Segment {
   }
   const index = bounds.findIndex((f, k) => k + 1 < bounds.length && compare(f, from) === 0 && compare(bounds[k + 1]!, to) === 0)
   const sequenceText = bounds.map(fractionText).join(',')
-  if (index < 0) {
-    const parts = bounds.slice(1).map((f, k) => `${fractionText(bounds[k]!)}:${fractionText(f)}`)
-    throw bad(`${SEGMENT_ENV}=${value} is not one segment of the sequence ${sequenceText}. Write one of ${parts.join(', ')}.`)
-  }
+  if (index < 0) throw bad(`${SEGMENT_ENV}=${value} is not one segment of the sequence ${sequenceText}. Write one of ${segmentLabels(sequenceText).join(', ')}.`)
   const stripes = stripesOf(bounds)
   return { label: `${fractionText(from)}:${fractionText(to)}`, sequence: sequenceText, index, count: bounds.length - 1, stripe: stripes[index]! }
 }
@@ -114,6 +111,12 @@ function stripesOf(bounds: readonly Fraction[]): Stripe[] {
     positions[k]!.push(p)
   }
   return positions.map((ps) => ({ cycle, positions: ps }))
+}
+
+/** Every segment of a sequence written as `parseSegment` writes it (`0,1/2,1` → `0:1/2`, `1/2:1`), labelled as results carry them. */
+export function segmentLabels(sequence: string): string[] {
+  const bounds = sequence.split(',')
+  return bounds.slice(1).map((to, k) => `${bounds[k]}:${to}`)
 }
 
 /** How many of the slots 0 … value-1 `stripe` owns: its share of a count (VUs, iterations). */

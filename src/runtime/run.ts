@@ -100,10 +100,11 @@ export async function runLoadTest(name: string, planned: ResolvedLoadTest, locat
     abort.abort(new ThresholdAbort(hit))
   }
 
+  // Each load test takes its feeders' rows from the first; worker threads share the ones loaded here.
+  const feeders = startFeeders(lt.segment)
   let misuse: ChaperonError | undefined
   if (lt.workers === 1) {
     const part = lt.segment === undefined ? lt : segmentOf(lt, lt.segment.stripe)
-    startFeeders(lt.segment)
     const client = await openClient(part)
     if (lt.startAt !== undefined) {
       // The start is the agreed moment: an interrupt while waiting for it comes before the start.
@@ -114,7 +115,7 @@ export async function runLoadTest(name: string, planned: ResolvedLoadTest, locat
     misuse = await runHere(part, client, registry, errorLog, abort.signal, t0, (t, samples) => onSeconds(timeline.add(0, t, samples)))
     onSeconds(timeline.end(0))
   } else {
-    const run = await runOnWorkers(lt, location?.file, abort.signal, {
+    const run = await runOnWorkers(lt, location?.file, feeders, abort.signal, {
       onStart(start) {
         t0 = start
       },

@@ -10,7 +10,7 @@ import type { ResolvedLoadTest, ResolvedScenario } from './resolve-options.ts'
 import type { Scenario } from './scenario.ts'
 import { splitStripe, WHOLE } from '../core/segment.ts'
 import { segmentOf } from './segments.ts'
-import { type ShippedFeeders, startFeeders } from './feeder/registry.ts'
+import type { ShippedFeeders } from './feeder/registry.ts'
 
 /** How a worker finds a scenario: the module that made it, and its name there. */
 export interface ScenarioRef {
@@ -64,13 +64,14 @@ const START_DELAY_MS = 50
 /**
  * Runs a load test split over `lt.workers` worker threads (`segmentOf`): each
  * imports the scenarios' modules, waits for a common start and streams its
- * metrics second by second. The feeders' files are loaded here, once, and
- * shared with the threads. `abort` stops them all. A worker that fails is
+ * metrics second by second. The threads share `feeders`, the rows and
+ * positions the parent loaded. `abort` stops them all. A worker that fails is
  * reported as a `CHAPERON_WORKER_FAILED` misuse; the others' results are kept.
  */
 export async function runOnWorkers(
   lt: ResolvedLoadTest,
   testFile: string | undefined,
+  feeders: ShippedFeeders,
   abort: AbortSignal,
   handlers: WorkerHandlers,
 ): Promise<{ errors: ScenarioErrorResult[]; misuse: ChaperonError | undefined }> {
@@ -78,7 +79,6 @@ export async function runOnWorkers(
   const entry = join(PACKAGE_ROOT, 'dist', 'runtime', 'worker.js')
   if (!existsSync(entry)) throw new ChaperonError('CHAPERON_WORKER_FAILED', `workers need chaperon's compiled worker at ${entry}; build chaperon first (npm run build).`)
 
-  const feeders = startFeeders(lt.segment)
   const count = lt.workers
   const errors: ScenarioErrorResult[] = []
   let misuse: ChaperonError | undefined

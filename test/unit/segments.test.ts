@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseSegment, scale, slotAt, splitStripe, type Stripe, WHOLE } from '../../src/core/segment.ts'
+import { parseSegment, scale, segmentLabels, slotAt, splitStripe, type Stripe, WHOLE } from '../../src/core/segment.ts'
 import { ArrivalPlan } from '../../src/runtime/executors/arrival-plan.ts'
 import type { ArrivalRateSettings } from '../../src/runtime/executors/arrival-rate.ts'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
@@ -26,8 +26,7 @@ function owners(stripes: readonly Stripe[], n: number): number[] {
 
 /** Every segment of a sequence given as boundaries. */
 function segmentsOf(sequence: string) {
-  const bounds = sequence.split(',')
-  return bounds.slice(1).map((to, k) => parseSegment(`${bounds[k]}:${to}`, sequence))
+  return segmentLabels(sequence).map((label) => parseSegment(label, sequence))
 }
 
 describe('parseSegment', () => {

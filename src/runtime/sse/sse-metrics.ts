@@ -1,6 +1,6 @@
+import { seriesByName } from '../metrics/named-series.ts'
 import type { MetricsRegistry } from '../metrics/registry.ts'
-import { normalizeTags, recordTrend } from '../metrics/registry.ts'
-import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import { recordTrend } from '../metrics/registry.ts'
 
 type Trend = ReturnType<MetricsRegistry['trend']>
 type Counter = ReturnType<MetricsRegistry['counter']>
@@ -28,7 +28,7 @@ export class SseSeries {
     recordTrend((this.#connecting ??= this.#registry.trend('sse_connecting', this.#tags)), us)
   }
 
-  /** An event that arrived `us` after its connection started: `sse_events` and `sse_event_duration`. */
+  /** An event that arrived `us` after its stream opened: `sse_events` and `sse_event_duration`. */
   event(us: number): void {
     ;(this.#events ??= this.#registry.counter('sse_events', this.#tags)).value++
     recordTrend((this.#eventDuration ??= this.#registry.trend('sse_event_duration', this.#tags)), us)
@@ -40,18 +40,5 @@ export class SseSeries {
   }
 }
 
-// Keyed by the scenario's metrics, so every session of a scenario shares one set per name
-// and the cache goes away with the scenario.
-const cache = new WeakMap<ScenarioMetrics, Map<string, SseSeries>>()
-
 /** The series of streams named `name` in the scenario that `metrics` belongs to. */
-export function sseSeries(metrics: ScenarioMetrics, name: string): SseSeries {
-  let byName = cache.get(metrics)
-  if (byName === undefined) cache.set(metrics, (byName = new Map()))
-  let series = byName.get(name)
-  if (series === undefined) {
-    series = new SseSeries(metrics.registry, normalizeTags({ ...metrics.tags, name }))
-    byName.set(name, series)
-  }
-  return series
-}
+export const sseSeries = seriesByName((registry, tags) => new SseSeries(registry, tags))

@@ -1,6 +1,6 @@
+import { seriesByName } from '../metrics/named-series.ts'
 import type { MetricsRegistry } from '../metrics/registry.ts'
-import { normalizeTags, recordTrend } from '../metrics/registry.ts'
-import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
+import { recordTrend } from '../metrics/registry.ts'
 
 type Trend = ReturnType<MetricsRegistry['trend']>
 type Counter = ReturnType<MetricsRegistry['counter']>
@@ -50,18 +50,5 @@ export class WsSeries {
   }
 }
 
-// Keyed by the scenario's metrics, so every session of a scenario shares one set per name
-// and the cache goes away with the scenario.
-const cache = new WeakMap<ScenarioMetrics, Map<string, WsSeries>>()
-
 /** The series of connections named `name` in the scenario that `metrics` belongs to. */
-export function wsSeries(metrics: ScenarioMetrics, name: string): WsSeries {
-  let byName = cache.get(metrics)
-  if (byName === undefined) cache.set(metrics, (byName = new Map()))
-  let series = byName.get(name)
-  if (series === undefined) {
-    series = new WsSeries(metrics.registry, normalizeTags({ ...metrics.tags, name }))
-    byName.set(name, series)
-  }
-  return series
-}
+export const wsSeries = seriesByName((registry, tags) => new WsSeries(registry, tags))
