@@ -104,9 +104,9 @@ export class Feeder<Row extends object = Record<string, string>> {
  * worker thread of the process. Call it at the top of a module; the same
  * file and mode declared twice are one feeder, with one position.
  *
- * A string path is relative to the working directory (the Vitest root when
- * run by `vitest`); pass `new URL('./users.csv', import.meta.url)` for a path
- * relative to the module.
+ * A string path is relative to the working directory (where `vitest` was
+ * started, whatever `--root` says); pass `new URL('./users.csv', import.meta.url)`
+ * for a path relative to the module.
  *
  * ```ts
  * export const users = feeder.csv('data/users.csv', { mode: 'unique' })
