@@ -18,7 +18,7 @@ import { MetricsRegistry, normalizeTags, setGauge } from './metrics/registry.ts'
 import { ScenarioMetrics } from './metrics/scenario-metrics.ts'
 import { metricInfo } from './metrics/user-metrics.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
-import { startTicker } from './ticker.ts'
+import { secondCloser, startTicker } from './ticker.ts'
 import { dryRunPlan, mockDispatcher } from './dry-run.ts'
 import { realClock } from './executors/clock.ts'
 import { planDigest, segmentOf } from './segments.ts'
@@ -225,7 +225,8 @@ export async function runHere(
     abort,
   }
 
-  const ticker = startTicker(t0, (t) => onSecond(t, registry.tick(t)))
+  const seconds = secondCloser(registry, onSecond)
+  const ticker = startTicker(t0, seconds.close)
   try {
     await Promise.all(
       lt.scenarios.map((s) => (s.arrival !== undefined ? runArrivalRate(s, s.arrival, deps) : s.ramp !== undefined ? runRampingVus(s, s.ramp, deps) : runFixedVus(s, deps))),
@@ -233,7 +234,8 @@ export async function runHere(
   } finally {
     const last = ticker.stop()
     await client.close()
-    onSecond(last, registry.tick(last))
+    seconds.close(last)
+    await seconds.drained()
   }
   return misuse
 }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { addPacer } from '../../src/runtime/executors/pacer.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
 import { runResult, total } from '../support/results.ts'
 
@@ -33,5 +34,28 @@ describe('warm connections', () => {
     expect(atFirstRequest).toBe(4)
     // A request every 50 ms needs one connection at a time: the warm ones served them all.
     expect(connections).toBe(4)
+  })
+})
+
+describe('arrival slots between timers', () => {
+  it('lets due arrival slots start as the client writes each request and as each response ends', async () => {
+    let asked = 0
+    const remove = addPacer({
+      due: () => {
+        asked++
+        return false
+      },
+      catchUp: () => {},
+    })
+    const twice = scenario('twice', async (s) => {
+      await s.get('/')
+      await s.get('/')
+    })
+    try {
+      await runResult({ baseUrl: url, scenarios: { one: { scenario: twice, executor: 'shared-iterations', vus: 1, iterations: 1 } } })
+    } finally {
+      remove()
+    }
+    expect(asked).toBe(4)
   })
 })

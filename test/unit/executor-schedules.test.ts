@@ -1,8 +1,10 @@
+import { setImmediate } from 'node:timers'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
 import { Redactor } from '../../src/core/redact.ts'
 import { runArrivalRate } from '../../src/runtime/executors/arrival-rate.ts'
 import { type Clock, realClock } from '../../src/runtime/executors/clock.ts'
+import { pace } from '../../src/runtime/executors/pacer.ts'
 import { runFixedVus, type ScenarioDeps } from '../../src/runtime/executors/fixed-vus.ts'
 import { runRampingVus } from '../../src/runtime/executors/ramping-vus.ts'
 import { HttpClient } from '../../src/runtime/http/client.ts'
@@ -185,6 +187,85 @@ describe('arrival-rate executors on a virtual clock', () => {
     expect(h.count('iterations')).toBe(7)
     expect(h.count('dropped_iterations')).toBe(3)
     expect(h.vus).toEqual([[0, 1], [100, 2], [1150, 0]])
+  })
+})
+
+/** A clock the test sets by hand. Its timers fire only when the test says so: as timers do when the event loop is busy. */
+class HeldClock implements Clock {
+  time = 0
+  readonly #timers: Array<{ at: number; fire: () => void }> = []
+
+  now(): number {
+    return this.time
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (ms <= 0 || signal?.aborted) return Promise.resolve()
+    return new Promise((resolve) => {
+      this.#timers.push({ at: this.time + ms, fire: resolve })
+      signal?.addEventListener('abort', () => resolve(), { once: true })
+    })
+  }
+
+  yield(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  /** Fires the timers due by `until` (default: now). */
+  fireDue(until = this.time): void {
+    for (const timer of this.#timers.filter((t) => t.at <= until)) {
+      this.#timers.splice(this.#timers.indexOf(timer), 1)
+      timer.fire()
+    }
+  }
+}
+
+/** Lets every promise callback and pending immediate run. */
+const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('arrival-rate slots started between timers', () => {
+  it('starts a slot that fell due during busy I/O when the HTTP client calls pace(), in a microtask', async () => {
+    const clock = new HeldClock()
+    const h = harness(clock, 0)
+    const done = h.start({ scenario: h.timed, executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 1, maxVUs: 10 })
+    await flush()
+    expect(h.starts).toEqual([[0, 1, 0]])
+    // Slot 1 was due at 100 ms; the executor's timer for it has not fired.
+    clock.time = 150
+    await flush()
+    expect(h.starts).toHaveLength(1)
+    pace()
+    expect(h.starts).toHaveLength(1)
+    await flush()
+    expect(h.starts).toEqual([[0, 1, 0], [150, 1, 1]])
+    // Slot 2 (200 ms) is not due yet: pace() starts nothing early.
+    pace()
+    await flush()
+    expect(h.starts).toHaveLength(2)
+    clock.time = 1000
+    clock.fireDue()
+    await done
+    expect(h.starts.map(([ms]) => ms)).toEqual([0, 150, 1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000])
+    expect(h.count('iterations')).toBe(10)
+  })
+
+  it('starts a slot that fell due when an iteration ends, on the VU that just became free', async () => {
+    const clock = new HeldClock()
+    const h = harness(clock, 50)
+    const done = h.start({ scenario: h.timed, executor: 'constant-arrival-rate', rate: 10, duration: '200ms', preAllocatedVUs: 1, maxVUs: 1 })
+    await flush()
+    expect(h.starts).toEqual([[0, 1, 0]])
+    // At 120 ms the first iteration ends (its 50 ms timer fires late), after slot 1 fell due at
+    // 100 ms; the executor's own timer for slot 1 has not fired.
+    clock.time = 120
+    clock.fireDue(50)
+    await flush()
+    expect(h.starts).toEqual([[0, 1, 0], [120, 1, 1]])
+    clock.time = 1000
+    clock.fireDue()
+    await done
+    expect(h.count('iterations')).toBe(2)
+    expect(h.count('dropped_iterations')).toBe(0)
   })
 })
 

@@ -5,10 +5,14 @@ import { createHistogram, decodeHistogram, percentile, recordMicros } from '../.
 import { evaluateThresholds, parseThresholds } from '../../src/core/thresholds.ts'
 import { type IntervalSample, TimelineBuilder } from '../../src/core/timeline.ts'
 import { MetricsRegistry, recordTrend, setGauge } from '../../src/runtime/metrics/registry.ts'
+import { secondCloser } from '../../src/runtime/ticker.ts'
 
 const lookup = (name: string) => BUILTIN_METRICS[name]
 
-/** A registry that recorded `perSecond[t]` request durations (ms) in second t, ticked into a one-source timeline. */
+/** Closes second `t` of `registry` with every trend summarised at once. */
+const tick = (registry: MetricsRegistry, t: number): IntervalSample[] => registry.close(t).map((part) => (typeof part === 'function' ? part() : part))
+
+/** A registry that recorded `perSecond[t]` request durations (ms) in second t, closed into a one-source timeline. */
 function recorded(perSecond: number[][], tags = {}): TimelineBuilder {
   const registry = new MetricsRegistry()
   const timeline = new TimelineBuilder(1)
@@ -17,13 +21,13 @@ function recorded(perSecond: number[][], tags = {}): TimelineBuilder {
       recordTrend(registry.trend('http_req_duration', tags), ms * 1000)
       registry.counter('http_reqs', tags).value++
     }
-    timeline.add(0, t, registry.tick(t))
+    timeline.add(0, t, tick(registry, t))
   })
   timeline.end(0)
   return timeline
 }
 
-describe('MetricsRegistry.tick', () => {
+describe('MetricsRegistry.close', () => {
   it('emits what changed in each second and keeps the totals whole', () => {
     const registry = new MetricsRegistry()
     const trend = registry.trend('http_req_duration', { name: 'a' })
@@ -36,7 +40,7 @@ describe('MetricsRegistry.tick', () => {
     failed.passes += 1
     setGauge(vus, 5)
     setGauge(vus, 2)
-    const first = registry.tick(0)
+    const first = tick(registry, 0)
     expect(first.find((s) => s.metric === 'http_reqs')?.point).toEqual({ t: 0, value: 3 })
     expect(first.find((s) => s.metric === 'http_req_failed')?.point).toEqual({ t: 0, passes: 1, total: 3 })
     expect(first.find((s) => s.metric === 'vus')?.point).toEqual({ t: 0, value: 2, min: 2, max: 5 })
@@ -46,7 +50,7 @@ describe('MetricsRegistry.tick', () => {
 
     recordTrend(trend, 40_000)
     reqs.value++
-    const second = registry.tick(1)
+    const second = tick(registry, 1)
     // Only the growth: one request, one duration; the rate did not move, the gauge holds its value.
     expect(second.map((s) => s.metric).sort()).toEqual(['http_req_duration', 'http_reqs', 'vus'])
     expect(second.find((s) => s.metric === 'http_reqs')?.point).toEqual({ t: 1, value: 1 })
@@ -55,6 +59,59 @@ describe('MetricsRegistry.tick', () => {
     // The totals were never reset.
     expect(trend.histogram.totalCount).toBe(4)
     expect(reqs.value).toBe(4)
+  })
+
+  it('cuts a trend at close(): what is recorded before its point is computed belongs to the next second', () => {
+    const registry = new MetricsRegistry()
+    const trend = registry.trend('http_req_duration', {})
+    recordTrend(trend, 10_000)
+    const parts = registry.close(0)
+    expect(parts).toHaveLength(1)
+    expect(typeof parts[0]).toBe('function')
+    recordTrend(trend, 500_000)
+    const closed = (parts[0] as () => IntervalSample)()
+    expect(closed.point).toMatchObject({ t: 0, count: 1, max: 10 })
+    expect(tick(registry, 1)[0]!.point).toMatchObject({ t: 1, count: 1, max: 500 })
+    // The closed histogram is reset and reused: an empty second has no trend point.
+    expect(tick(registry, 2)).toEqual([])
+    recordTrend(trend, 7_000)
+    expect(tick(registry, 3)[0]!.point).toMatchObject({ t: 3, count: 1, min: 7, max: 7 })
+  })
+})
+
+describe('secondCloser', () => {
+  it('hands the seconds over in order, none before its trends are summarised', async () => {
+    const registry = new MetricsRegistry()
+    const handed: Array<[number, string[]]> = []
+    const seconds = secondCloser(registry, (t, samples) => handed.push([t, samples.map((s) => `${s.metric}:${s.type === 'trend' ? s.point.count : ''}`).sort()]))
+    recordTrend(registry.trend('a', {}), 1000)
+    recordTrend(registry.trend('b', {}), 1000)
+    registry.counter('c', {}).value++
+    seconds.close(0)
+    recordTrend(registry.trend('a', {}), 2000)
+    recordTrend(registry.trend('a', {}), 3000)
+    seconds.close(1)
+    expect(handed).toEqual([])
+    await seconds.drained()
+    expect(handed).toEqual([
+      [0, ['a:1', 'b:1', 'c:']],
+      [1, ['a:2']],
+    ])
+  })
+
+  it('rejects drained() with the error onSecond threw, and hands no later second over', async () => {
+    const registry = new MetricsRegistry()
+    const handed: number[] = []
+    const seconds = secondCloser(registry, (t) => {
+      if (t === 0) throw new Error('reporter broke')
+      handed.push(t)
+    })
+    registry.counter('c', {}).value++
+    seconds.close(0)
+    registry.counter('c', {}).value++
+    seconds.close(1)
+    await expect(seconds.drained()).rejects.toThrow('reporter broke')
+    expect(handed).toEqual([])
   })
 })
 
@@ -72,8 +129,8 @@ describe('TimelineBuilder', () => {
       r.counter('http_reqs', {}).value += 10 * (i + 1)
       setGauge(r.gauge('vus', {}), 3 + i)
     }
-    expect(timeline.add(0, 0, registries[0]!.tick(0))).toEqual([])
-    const [final] = timeline.add(1, 0, registries[1]!.tick(0))
+    expect(timeline.add(0, 0, tick(registries[0]!, 0))).toEqual([])
+    const [final] = timeline.add(1, 0, tick(registries[1]!, 0))
     expect(final!.t).toBe(0)
     const byMetric = new Map(final!.samples.map((s) => [s.metric, s.point]))
     expect(byMetric.get('http_reqs')).toEqual({ t: 0, value: 30 })
@@ -90,7 +147,7 @@ describe('TimelineBuilder', () => {
     const r = new MetricsRegistry()
     for (const t of [0, 1, 2]) {
       r.counter('iterations', {}).value++
-      timeline.add(0, t, r.tick(t))
+      timeline.add(0, t, tick(r, t))
     }
     expect(timeline.toTimeSeries().series).toEqual([])
     const finals = timeline.end(1)

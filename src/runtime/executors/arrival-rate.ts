@@ -4,6 +4,7 @@ import type { ResolvedScenario } from '../resolve-options.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
 import { ArrivalPlan } from './arrival-plan.ts'
 import { pause, realClock, settlesWithin } from './clock.ts'
+import { addPacer, type Pacer } from './pacer.ts'
 import { type ScenarioDeps, ScenarioStoppedError, stopControls } from './fixed-vus.ts'
 
 /** What an arrival-rate executor runs by: its rate plan and its pool of VUs. */
@@ -62,26 +63,40 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
       .then((more) => {
         running.delete(done)
         if (more) idle.push(vu)
+        if (pacer.due()) pacer.catchUp()
       })
     running.add(done)
   }
 
   const t0 = clock.now()
   const end = t0 + s.durationMs
+  const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
+  const stripe = arrival.stripe ?? WHOLE
+  let taken = 0
+  let offset = plan.next()
+  /** Starts every slot due by `until`, so a late timer does not push the rest back. */
+  const startDue = (until: number): void => {
+    while (offset !== undefined && t0 + offset <= until && !signal.aborted) {
+      start(t0 + offset, slotAt(stripe, taken++))
+      offset = plan.next()
+    }
+  }
+  // Between timers, the thread's I/O and each iteration's end start the slots that fall due.
+  const pacer: Pacer = {
+    due: () => offset !== undefined && t0 + offset <= clock.now(),
+    catchUp: () => startDue(clock.now()),
+  }
   const work = (async () => {
-    const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
-    const stripe = arrival.stripe ?? WHOLE
-    let taken = 0
-    for (let offset = plan.next(); offset !== undefined && !signal.aborted; ) {
-      const wait = t0 + offset - clock.now()
-      // A stage at rate 0 can mean a long wait; the hard stop ends it rather than leaving a timer behind.
-      if (wait > EARLY_MS) await pause(clock, wait, signal)
-      // Start every slot that is due by now, so a late timer does not push the rest back.
-      const now = clock.now() + EARLY_MS
-      while (offset !== undefined && t0 + offset <= now) {
-        start(t0 + offset, slotAt(stripe, taken++))
-        offset = plan.next()
+    const removePacer = addPacer(pacer)
+    try {
+      while (offset !== undefined && !signal.aborted) {
+        const wait = t0 + offset - clock.now()
+        // A stage at rate 0 can mean a long wait; the hard stop ends it rather than leaving a timer behind.
+        if (wait > EARLY_MS) await pause(clock, wait, signal)
+        startDue(clock.now() + EARLY_MS)
       }
+    } finally {
+      removePacer()
     }
     while (running.size > 0) await Promise.all(running)
     await Promise.all(all.map((vu) => activeMetrics.run(ctx.metrics, () => vu.end())))

@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls'
 import { buildConnector, Pool, type Dispatcher } from 'undici'
 import { ChaperonError } from '../../core/errors.ts'
 import { VERSION } from '../../core/version.ts'
+import { pace } from '../executors/pacer.ts'
 import type { HttpProto, ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import type { SessionCookies } from './cookies.ts'
 import { httpErrorCode } from './error-codes.ts'
@@ -294,6 +295,8 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller
     this.#scope.inflight.add(this)
+    // Called as undici writes the request, often one of a batch: arrival slots due meanwhile start next.
+    pace()
   }
 
   onRequestSent(): void {
@@ -338,6 +341,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler, InflightNode {
 
   #finish(error: string | undefined): void {
     const endedAt = performance.now()
+    pace()
     const scope = this.#scope
     scope.inflight.delete(this)
     // A request cut off by the load test's own stop says nothing about the target.

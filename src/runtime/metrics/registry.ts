@@ -3,29 +3,35 @@ import type { MetricType, SeriesResult, Tags } from '../../core/result.ts'
 import { type Series, toSeriesResult } from '../../core/series.ts'
 import { type IntervalSample, seriesKey, trendPoint } from '../../core/timeline.ts'
 
-/** A trend being recorded: its total histogram, and the one of the current second. */
-export type TrendSeries = Extract<Series, { type: 'trend' }> & { readonly interval: Histogram }
+/**
+ * A trend being recorded: its total histogram, the one of the current second,
+ * and a spare that takes over from it when the second closes.
+ */
+export type TrendSeries = Extract<Series, { type: 'trend' }> & { interval: Histogram; spare: Histogram | undefined }
 type CounterSeries = Extract<Series, { type: 'counter' }>
 type RateSeries = Extract<Series, { type: 'rate' }>
 /** A gauge being recorded, with its range within the current second. */
 export type GaugeSeries = Extract<Series, { type: 'gauge' }> & { intervalMin: number; intervalMax: number }
 
+/** Part of a closed second: a sample, or a trend's sample still to compute (see `MetricsRegistry.close`). */
+export type SecondPart = IntervalSample | (() => IntervalSample)
+
 /**
  * Holds one series per metric and tag set for one load test. Callers keep the
  * series objects they record into, so the hot path is a field update, not a lookup.
  *
- * Every second, `tick()` turns what was recorded since the last tick into the
- * points of the time series: the interval histogram of each trend, the growth
- * of each counter and rate, the value and range of each gauge.
+ * Every second, `close()` turns what was recorded since the last close into
+ * the points of the time series: the interval histogram of each trend, the
+ * growth of each counter and rate, the value and range of each gauge.
  */
 export class MetricsRegistry {
   readonly #series = new Map<string, Series>()
-  /** Counter values and rate counts at the last tick, so a tick emits only the growth. */
-  readonly #ticked = new Map<Series, [number, number]>()
+  /** Counter values and rate counts at the last close, so a close emits only the growth. */
+  readonly #lastClose = new Map<Series, [number, number]>()
 
   /** The trend series for `metric` and `tags`, created on first use. Values are microseconds. */
   trend(metric: string, tags: Tags): TrendSeries {
-    return this.#get(metric, 'trend', tags, () => ({ metric, type: 'trend', tags, histogram: createHistogram(), interval: createHistogram() }))
+    return this.#get(metric, 'trend', tags, () => ({ metric, type: 'trend', tags, histogram: createHistogram(), interval: createHistogram(), spare: undefined }))
   }
 
   counter(metric: string, tags: Tags): CounterSeries {
@@ -50,33 +56,44 @@ export class MetricsRegistry {
   }
 
   /**
-   * Closes second `t`: returns one sample per series that changed in it (every
-   * gauge once set) and starts the next second.
+   * Closes second `t` and starts the next: one part per series that changed in
+   * it (every gauge once set). Counters, rates and gauges are samples already;
+   * a trend is a function that summarises and encodes the second's histogram
+   * (a few tenths of a millisecond each), so the caller can spread that work
+   * over turns of the event loop. Recording goes on into fresh histograms
+   * meanwhile.
    */
-  tick(t: number): IntervalSample[] {
-    const out: IntervalSample[] = []
+  close(t: number): SecondPart[] {
+    const out: SecondPart[] = []
     for (const s of this.#series.values()) {
       const { metric, tags } = s
       switch (s.type) {
         case 'trend': {
-          const { interval } = s as TrendSeries
-          if (interval.totalCount === 0) break
-          out.push({ metric, type: 'trend', tags, point: trendPoint(t, interval) })
-          interval.reset()
+          const trend = s as TrendSeries
+          const closed = trend.interval
+          if (closed.totalCount === 0) break
+          trend.interval = trend.spare ?? createHistogram()
+          trend.spare = undefined
+          out.push(() => {
+            const point = trendPoint(t, closed)
+            closed.reset()
+            trend.spare = closed
+            return { metric, type: 'trend', tags, point }
+          })
           break
         }
         case 'counter': {
-          const last = this.#ticked.get(s) ?? [0, 0]
+          const last = this.#lastClose.get(s) ?? [0, 0]
           if (s.value === last[0]) break
           out.push({ metric, type: 'counter', tags, point: { t, value: s.value - last[0] } })
-          this.#ticked.set(s, [s.value, 0])
+          this.#lastClose.set(s, [s.value, 0])
           break
         }
         case 'rate': {
-          const last = this.#ticked.get(s) ?? [0, 0]
+          const last = this.#lastClose.get(s) ?? [0, 0]
           if (s.total === last[1]) break
           out.push({ metric, type: 'rate', tags, point: { t, passes: s.passes - last[0], total: s.total - last[1] } })
-          this.#ticked.set(s, [s.passes, s.total])
+          this.#lastClose.set(s, [s.passes, s.total])
           break
         }
         case 'gauge': {
