@@ -19,6 +19,7 @@ import { ScenarioMetrics } from './metrics/scenario-metrics.ts'
 import { metricInfo } from './metrics/user-metrics.ts'
 import type { ResolvedLoadTest } from './resolve-options.ts'
 import { secondCloser, startTicker } from './ticker.ts'
+import { warmUpOnce } from './warm-up.ts'
 import { dryRunPlan, mockDispatcher } from './dry-run.ts'
 import { realClock } from './executors/clock.ts'
 import { planDigest, segmentOf } from './segments.ts'
@@ -156,12 +157,14 @@ export async function runLoadTest(name: string, planned: ResolvedLoadTest, locat
 
 /**
  * The HTTP client of a run. Arrival-rate scenarios start many iterations in
- * their first second, so up to their `preAllocatedVUs` connections to
- * `baseUrl` are opened before the run starts.
+ * their first second, so the thread's request path is warmed first (once,
+ * against a sink of its own: `warmUpOnce`), and up to their
+ * `preAllocatedVUs` connections to `baseUrl` are opened before the run starts.
  */
 export async function openClient(lt: ResolvedLoadTest): Promise<HttpClient> {
   const { connections, headers, timeoutMs, authorization, insecure, version } = lt.http
   const dispatcher = lt.mock === undefined ? undefined : await mockDispatcher(lt.mock)
+  if (dispatcher === undefined && lt.scenarios.some((s) => s.arrival !== undefined)) await warmUpOnce()
   const client = new HttpClient({ baseUrl: lt.baseUrl, connections, headers, timeoutMs, authorization, insecure, version, dispatcher })
   const preAllocated = lt.scenarios.reduce((n, s) => n + (s.arrival?.preAllocatedVUs ?? 0), 0)
   if (lt.baseUrl !== undefined && preAllocated > 0 && dispatcher === undefined) await client.warm(lt.baseUrl.origin, Math.min(preAllocated, lt.http.connections))
