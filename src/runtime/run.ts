@@ -94,6 +94,8 @@ export async function runLoadTest(name: string, planned: ResolvedLoadTest, locat
       hooks.progress?.(snapshot(samples, registry, performance.now() - t0, totalMs))
     }
     if (seconds.length === 0 || abort.signal.aborted) return
+    // A second is handed over a few turns after its cut (secondCloser), so the totals judged
+    // here may already hold samples recorded since: the check is only more current for it.
     const atMs = performance.now() - t0
     const hit = checkAbortOnFail(abortable, registry, () => timeline.toTimeSeries().series, seconds.at(-1)!.t, atMs)
     if (hit === undefined) return

@@ -31,34 +31,48 @@ export function startTicker(t0: number, onTick: (t: number) => void): { stop(): 
   }
 }
 
+/** How long closing a second may hold the event loop before it lets timers and I/O have a turn, ms. */
+const CLOSE_SLICE_MS = 1
+
 /**
  * Hands the seconds `registry` closes to `onSecond`, in order. `close(t)`
- * cuts second `t` at once; each trend of it is then summarised in a turn of
- * the event loop of its own, so closing a busy second never holds arrival
- * slots or responses back by milliseconds. `drained()` resolves once every
- * second closed so far has been handed over, and rejects with the first
- * error `onSecond` threw, after which later seconds are not handed over.
+ * cuts second `t` at once; its trends are then summarised a millisecond's
+ * worth at a time, with a turn of the event loop between, so closing a busy
+ * second does not hold arrival slots or responses back by milliseconds.
+ * When `onSecond` throws, later seconds are still handed over; `drained()`
+ * resolves once every second closed so far has been, and rejects with the
+ * first error `onSecond` threw.
  */
 export function secondCloser(registry: MetricsRegistry, onSecond: (t: number, samples: IntervalSample[]) => void): { close(t: number): void; drained(): Promise<void> } {
   let queue = Promise.resolve()
+  let failed: { error: unknown } | undefined
   return {
     close(t) {
       const parts = registry.close(t)
       queue = queue.then(async () => {
-        const samples: IntervalSample[] = []
-        for (const part of parts) {
-          if (typeof part === 'function') {
-            await realClock.yield()
+        try {
+          const samples: IntervalSample[] = []
+          let sliceStart = performance.now()
+          for (const part of parts) {
+            if (typeof part !== 'function') {
+              samples.push(part)
+              continue
+            }
+            if (performance.now() - sliceStart >= CLOSE_SLICE_MS) {
+              await realClock.yield()
+              sliceStart = performance.now()
+            }
             samples.push(part())
-          } else {
-            samples.push(part)
           }
+          onSecond(t, samples)
+        } catch (error) {
+          failed ??= { error }
         }
-        onSecond(t, samples)
       })
-      // Handled in drained(); until then a failed second must not count as an unhandled rejection.
-      queue.catch(() => {})
     },
-    drained: () => queue,
+    drained: () =>
+      queue.then(() => {
+        if (failed !== undefined) throw failed.error
+      }),
   }
 }

@@ -10,9 +10,10 @@ import { scenario } from './scenario.ts'
 /**
  * How the thread's request path is warmed: a `constant-arrival-rate` of
  * GETs against a sink in this thread. About 600 iterations, enough for V8 to
- * optimise the functions every request goes through, in about 0.4 s.
+ * optimise the functions every request goes through, in about 0.4 s; a
+ * warm-up that takes longer than `limitMs` (a starved machine) is cut off.
  */
-const WARM_UP = { rate: 2000, durationMs: 300, vus: 20 } as const
+const WARM_UP = { rate: 2000, durationMs: 300, vus: 20, limitMs: 2000 } as const
 
 const warmUpScenario = scenario('chaperon warm-up', async (s) => {
   await s.get('/')
@@ -28,13 +29,13 @@ let warmed: Promise<void> | undefined
  * second, the first second of a run then starts hundreds of slots late and
  * piles up VUs. Before the first arrival-rate scenario of a thread, chaperon
  * therefore runs the same executor, session, HTTP client and metrics for
- * 0.3 s against a sink it serves itself on 127.0.0.1, and throws the
- * measurements away. Nothing is sent to the load test's target. Set
- * `CHAPERON_WARM_UP=0` to skip it. A warm-up that fails only means a colder
- * start, so it never fails the load test.
+ * 0.3 s against a plain HTTP/1.1 sink it serves itself on 127.0.0.1, and
+ * throws the measurements away. Nothing is sent to the load test's target.
+ * Set `CHAPERON_WARM_UP=0` (or `false`) to skip it. A warm-up that fails
+ * only means a colder start, so it never fails the load test.
  */
 export function warmUpOnce(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (env.CHAPERON_WARM_UP === '0') return Promise.resolve()
+  if (env.CHAPERON_WARM_UP === '0' || env.CHAPERON_WARM_UP === 'false') return Promise.resolve()
   warmed ??= warmUp().catch(() => {})
   return warmed
 }
@@ -46,12 +47,20 @@ async function warmUp(): Promise<void> {
     const lt = resolveLoadTestOptions('chaperon warm-up', {
       baseUrl,
       scenarios: {
-        warmUp: { scenario: warmUpScenario, executor: 'constant-arrival-rate', rate: WARM_UP.rate, duration: `${WARM_UP.durationMs}ms`, preAllocatedVUs: WARM_UP.vus, maxVUs: 5 * WARM_UP.vus },
+        warmUp: {
+          scenario: warmUpScenario,
+          executor: 'constant-arrival-rate',
+          rate: WARM_UP.rate,
+          duration: `${WARM_UP.durationMs}ms`,
+          gracefulStop: '0s',
+          preAllocatedVUs: WARM_UP.vus,
+          maxVUs: 5 * WARM_UP.vus,
+        },
       },
       // No environment: a segment or start time of the load test is not the warm-up's.
     }, {})
-    const client = new HttpClient({ baseUrl: new URL(baseUrl), connections: WARM_UP.vus, headers: {}, timeoutMs: 5000 })
-    await runHere(lt, client, new MetricsRegistry(), new ErrorLog(), new AbortController().signal, performance.now(), () => {})
+    const client = new HttpClient({ baseUrl: new URL(baseUrl), connections: WARM_UP.vus, headers: {}, timeoutMs: WARM_UP.limitMs })
+    await runHere(lt, client, new MetricsRegistry(), new ErrorLog(), AbortSignal.timeout(WARM_UP.limitMs), performance.now(), () => {})
   } finally {
     await sink.close()
   }

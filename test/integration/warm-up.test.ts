@@ -40,8 +40,9 @@ const ping = scenario('ping', async (s) => {
 })
 
 describe('the generator warm-up', () => {
-  it('is skipped with CHAPERON_WARM_UP=0', async () => {
+  it('is skipped with CHAPERON_WARM_UP=0 or false', async () => {
     expect(await originsDuring(() => warmUpOnce({ CHAPERON_WARM_UP: '0' }))).toEqual([])
+    expect(await originsDuring(() => warmUpOnce({ CHAPERON_WARM_UP: 'false' }))).toEqual([])
   })
 
   it('does not run for closed models', async () => {
@@ -57,9 +58,11 @@ describe('the generator warm-up', () => {
     const sinks = [...new Set(origins.filter((o) => o !== url))]
     expect(sinks).toHaveLength(1)
     expect(sinks[0]).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
-    // 2,000/s for 0.3 s, give or take the slots a busy machine drops.
-    expect(origins.filter((o) => o === sinks[0]).length).toBeGreaterThan(300)
-    expect(origins.filter((o) => o === url)).toHaveLength(10)
+    // 2,000/s for 0.3 s, give or take the slots a busy machine drops; all before the run's first request.
+    const firstToTarget = origins.indexOf(url)
+    expect(firstToTarget).toBeGreaterThan(100)
+    expect(origins.slice(0, firstToTarget).every((o) => o === sinks[0])).toBe(true)
+    expect(origins.slice(firstToTarget)).toEqual(Array(10).fill(url))
     expect(targetRequests).toBe(10)
 
     // Warm now: a second run and a direct call send nothing but the run's own requests.

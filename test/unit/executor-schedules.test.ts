@@ -249,7 +249,7 @@ describe('arrival-rate slots started between timers', () => {
     expect(h.count('iterations')).toBe(10)
   })
 
-  it('starts a slot that fell due when an iteration ends, on the VU that just became free', async () => {
+  it('starts a slot that fell due when an iteration ends, on the VU that just became free, not dropping it before', async () => {
     const clock = new HeldClock()
     const h = harness(clock, 50)
     const done = h.start({ scenario: h.timed, executor: 'constant-arrival-rate', rate: 10, duration: '200ms', preAllocatedVUs: 1, maxVUs: 1 })
@@ -258,6 +258,11 @@ describe('arrival-rate slots started between timers', () => {
     // At 120 ms the first iteration ends (its 50 ms timer fires late), after slot 1 fell due at
     // 100 ms; the executor's own timer for slot 1 has not fired.
     clock.time = 120
+    // Another request's response asks first, while VU 1 is busy and maxVUs is reached:
+    // slot 1 waits for a VU rather than being dropped.
+    pace()
+    await flush()
+    expect(h.starts).toEqual([[0, 1, 0]])
     clock.fireDue(50)
     await flush()
     expect(h.starts).toEqual([[0, 1, 0], [120, 1, 1]])

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers'
 import { describe, expect, it } from 'vitest'
 import { BUILTIN_METRICS } from '../../src/core/builtin-metrics.ts'
 import { ChaperonError } from '../../src/core/errors.ts'
@@ -99,7 +100,28 @@ describe('secondCloser', () => {
     ])
   })
 
-  it('rejects drained() with the error onSecond threw, and hands no later second over', async () => {
+  it('lets timers and I/O have turns while it summarises a second of many trends', async () => {
+    const registry = new MetricsRegistry()
+    for (let i = 0; i < 200; i++) recordTrend(registry.trend('http_req_duration', { name: `r${i}` }), 1000 + i)
+    let turns = 0
+    let turnsBeforeHandover = -1
+    let spinning = true
+    const spin = (): void => {
+      turns++
+      if (spinning) setImmediate(spin)
+    }
+    setImmediate(spin)
+    const seconds = secondCloser(registry, (_t, samples) => {
+      turnsBeforeHandover = turns
+      expect(samples).toHaveLength(200)
+    })
+    seconds.close(0)
+    await seconds.drained()
+    spinning = false
+    expect(turnsBeforeHandover).toBeGreaterThan(1)
+  })
+
+  it('goes on handing seconds over after onSecond threw, and rejects drained() with the first error', async () => {
     const registry = new MetricsRegistry()
     const handed: number[] = []
     const seconds = secondCloser(registry, (t) => {
@@ -111,7 +133,7 @@ describe('secondCloser', () => {
     registry.counter('c', {}).value++
     seconds.close(1)
     await expect(seconds.drained()).rejects.toThrow('reporter broke')
-    expect(handed).toEqual([])
+    expect(handed).toEqual([1])
   })
 })
 

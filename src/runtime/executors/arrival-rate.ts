@@ -74,9 +74,14 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   const stripe = arrival.stripe ?? WHOLE
   let taken = 0
   let offset = plan.next()
-  /** Starts every slot due by `until`, so a late timer does not push the rest back. */
-  const startDue = (until: number): void => {
+  /**
+   * Starts every slot due by `until`, so a late timer does not push the rest
+   * back. Only the timer drops a slot no VU is free for: between timers, a
+   * slot waits for a VU that is about to finish instead (`whileVuFree`).
+   */
+  const startDue = (until: number, whileVuFree = false): void => {
     while (offset !== undefined && t0 + offset <= until && !signal.aborted) {
+      if (whileVuFree && idle.length === 0 && all.length >= arrival.maxVUs) return
       start(t0 + offset, slotAt(stripe, taken++))
       offset = plan.next()
     }
@@ -84,7 +89,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   // Between timers, the thread's I/O and each iteration's end start the slots that fall due.
   const pacer: Pacer = {
     due: () => offset !== undefined && t0 + offset <= clock.now(),
-    catchUp: () => startDue(clock.now()),
+    catchUp: () => startDue(clock.now(), true),
   }
   const work = (async () => {
     const removePacer = addPacer(pacer)
