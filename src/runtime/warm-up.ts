@@ -1,4 +1,5 @@
-import { createServer, type Server, type Socket } from 'node:net'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { createHistogram, recordMicros } from '../core/histogram.ts'
 import { trendPoint } from '../core/timeline.ts'
@@ -82,36 +83,18 @@ function warmSummaries(): void {
   for (let i = 0; i < WARM_UP.summaries; i++) trendPoint(i, histogram)
 }
 
-const RESPONSE = Buffer.from('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok')
-const END_OF_HEAD = '\r\n\r\n'
-
-/** A keep-alive HTTP/1.1 sink on 127.0.0.1 that answers every body-less request with `200 ok`. */
+/** An HTTP/1.1 sink on 127.0.0.1 that answers every request with `200 ok`. */
 async function startSink(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    socket.on('error', () => socket.destroy())
-    let pending = ''
-    socket.setEncoding('latin1')
-    socket.on('data', (chunk: string) => {
-      pending += chunk
-      for (let end = pending.indexOf(END_OF_HEAD); end !== -1; end = pending.indexOf(END_OF_HEAD)) {
-        pending = pending.slice(end + END_OF_HEAD.length)
-        socket.write(RESPONSE)
-      }
-    })
-  })
+  const server = createServer((_req, res) => res.end('ok'))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', resolve)
   })
-  const address = server.address()
   return {
-    port: typeof address === 'object' && address !== null ? address.port : 0,
+    port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy()
+        server.closeAllConnections()
         server.close(() => resolve())
       }),
   }

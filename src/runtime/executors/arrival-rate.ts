@@ -63,7 +63,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
       .then((more) => {
         running.delete(done)
         if (more) idle.push(vu)
-        if (pacer.due()) pacer.catchUp()
+        pacer.catchUp()
       })
     running.add(done)
   }
