@@ -42,9 +42,15 @@ export function encodeHistogram(histogram: Histogram): string {
   return hdr.encodeIntoCompressedBase64(histogram)
 }
 
-/** Reads a histogram written by `encodeHistogram`. */
-export function decodeHistogram(encoded: string): Histogram {
-  return hdr.decodeFromCompressedBase64(encoded, 32, false)
+/**
+ * Reads a histogram written by `encodeHistogram`; with `maxMillis`, the exact
+ * maximum the summary or point that carried it holds (`restoreExactMax`).
+ * Adding such histograms keeps the largest exact maximum.
+ */
+export function decodeHistogram(encoded: string, maxMillis?: number): Histogram {
+  const histogram = hdr.decodeFromCompressedBase64(encoded, 32, false)
+  if (maxMillis !== undefined) restoreExactMax(histogram, maxMillis)
+  return histogram
 }
 
 /**
@@ -54,7 +60,7 @@ export function decodeHistogram(encoded: string): Histogram {
  * the maximum's bucket instead; `maxMillis` is the exact maximum, as the
  * summary or time-series point that carried the histogram holds it.
  */
-export function restoreExactMax(histogram: Histogram, maxMillis: number): void {
+function restoreExactMax(histogram: Histogram, maxMillis: number): void {
   const h = histogram as hdr.JsHistogram
   const max = Math.round(maxMillis * 1000)
   // Only a maximum within the top bucket is believed: one below it (a rounded or edited file) would drop samples.

@@ -197,15 +197,7 @@ function mergeParts(parts: readonly LoadTestResult[], merged: MergeInfo): LoadTe
  * `TimelineBuilder` merges seconds.
  */
 function mergeSeries(parts: readonly LoadTestResult[]): Series[] {
-  const bySeries = new Map<string, Series[]>()
-  for (const part of parts) {
-    for (const s of seriesFromResult(part)) {
-      const key = seriesKey(s.metric, s.tags)
-      const group = bySeries.get(key)
-      if (group === undefined) bySeries.set(key, [s])
-      else group.push(s)
-    }
-  }
+  const bySeries = groupBy(parts.flatMap(seriesFromResult), (s) => seriesKey(s.metric, s.tags))
   return [...bySeries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]): Series => {
     const { metric, tags } = group[0]!
     const merged = aggregate(group, metric)!

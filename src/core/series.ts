@@ -1,4 +1,4 @@
-import { createHistogram, decodeHistogram, type Histogram, restoreExactMax, summarize } from './histogram.ts'
+import { createHistogram, decodeHistogram, type Histogram, summarize } from './histogram.ts'
 import type { LoadTestResult, MetricType, SeriesResult, Tags } from './result.ts'
 
 /**
@@ -69,9 +69,7 @@ export function seriesFromResult(result: Pick<LoadTestResult, 'metrics'>): Serie
   return result.metrics.map((m): Series => {
     switch (m.type) {
       case 'trend': {
-        const histogram = decodeHistogram(m.trend.histogram)
-        restoreExactMax(histogram, m.trend.max)
-        return { metric: m.metric, type: 'trend', tags: m.tags, histogram }
+        return { metric: m.metric, type: 'trend', tags: m.tags, histogram: decodeHistogram(m.trend.histogram, m.trend.max) }
       }
       case 'counter':
         return { metric: m.metric, type: 'counter', tags: m.tags, value: m.value }

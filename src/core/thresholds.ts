@@ -1,7 +1,7 @@
 import { BUILTIN_METRICS } from './builtin-metrics.ts'
 import { parseDuration, type Duration } from './duration.ts'
 import { ChaperonError, didYouMean } from './errors.ts'
-import { createHistogram, decodeHistogram, type Histogram, minValue, percentile, restoreExactMax, toMillis } from './histogram.ts'
+import { createHistogram, decodeHistogram, type Histogram, minValue, percentile, toMillis } from './histogram.ts'
 import type { MetricType, ThresholdResult } from './result.ts'
 import { aggregate, type Aggregate, matchesTags, type MetricInfo, type Series } from './series.ts'
 import type { SeriesTimeline } from './timeline.ts'
@@ -499,9 +499,7 @@ function perSecond(series: readonly SeriesTimeline[]): Map<number, Aggregate> {
         case 'trend': {
           const point = p as { histogram: string; max: number }
           const h = prev?.type === 'trend' ? prev.histogram : createHistogram()
-          const maxMs = Math.max(h.totalCount === 0 ? 0 : toMillis(h.maxValue), point.max)
-          h.add(decodeHistogram(point.histogram))
-          restoreExactMax(h, maxMs)
+          h.add(decodeHistogram(point.histogram, point.max))
           out.set(p.t, { type: 'trend', histogram: h })
           break
         }

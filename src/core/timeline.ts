@@ -1,4 +1,4 @@
-import { createHistogram, decodeHistogram, encodeHistogram, type Histogram, quickSummary, restoreExactMax, toMillis } from './histogram.ts'
+import { createHistogram, decodeHistogram, encodeHistogram, type Histogram, quickSummary, toMillis } from './histogram.ts'
 import type { Tags } from './result.ts'
 
 /** The length of one time-series interval. */
@@ -160,10 +160,8 @@ function mergeGroup(group: IntervalSample[]): IntervalSample {
   const first = group[0]!
   switch (first.type) {
     case 'trend': {
-      const points = group.map((s) => s.point as TrendPoint)
       const h = createHistogram()
-      for (const p of points) h.add(decodeHistogram(p.histogram))
-      restoreExactMax(h, Math.max(...points.map((p) => p.max)))
+      for (const s of group) h.add(decodeHistogram((s.point as TrendPoint).histogram, (s.point as TrendPoint).max))
       return { ...first, point: trendPoint(first.point.t, h) }
     }
     case 'counter':

@@ -166,16 +166,16 @@ function resolveMock(where: string, value: unknown): readonly MockHandler[] {
   if (!Array.isArray(value)) throw invalid(where, example, value)
   const handlers: MockHandler[] = []
   value.forEach((h: unknown, i) => {
-    if (typeof h !== 'object' || h === null) throw invalid(`${where}[${i}]`, 'an msw request handler, such as http.get(…)', h)
-    if ((h as { kind?: unknown }).kind === 'websocket') return
-    if (!('info' in h) || typeof (h as { run?: unknown }).run !== 'function') throw invalid(`${where}[${i}]`, 'an msw request handler, such as http.get(…)', h)
+    const handler = typeof h === 'object' && h !== null ? (h as { kind?: unknown; info?: unknown; run?: unknown }) : undefined
+    if (handler?.kind === 'websocket') return
+    if (handler === undefined || !('info' in handler) || typeof handler.run !== 'function') throw invalid(`${where}[${i}]`, 'an msw request handler, such as http.get(…)', h)
     handlers.push(h as MockHandler)
   })
   return handlers
 }
 
 /** The env var with the epoch ms at which every instance of a split run starts. */
-export const START_AT_ENV = 'CHAPERON_START_AT'
+const START_AT_ENV = 'CHAPERON_START_AT'
 
 // A start further ahead than this is a mistake rather than a plan.
 const MAX_START_AHEAD_MS = 24 * 3_600_000

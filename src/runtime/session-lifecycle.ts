@@ -211,7 +211,7 @@ export class VirtualUser {
   constructor(ctx: ScenarioContext, scenario: Scenario, vu: number) {
     this.#ctx = ctx
     this.#scenario = scenario
-    this.#vu = ctx.vuSlots === undefined ? vu : slotAt(ctx.vuSlots, vu - 1) + 1
+    this.#vu = slotAt(ctx.vuSlots, vu - 1) + 1
   }
 
   /**

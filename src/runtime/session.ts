@@ -42,8 +42,8 @@ export interface ScenarioContext {
   readonly logLevel: LogLevel
   /** Takes secrets out of `s.log` lines. */
   readonly redactor: Redactor
-  /** Which VU numbers this part of a split run gives out (see `ResolvedScenario.vuSlots`); all of them when unset. */
-  readonly vuSlots?: Stripe
+  /** Which VU numbers this part of a split run gives out (see `ResolvedScenario.vuSlots`). */
+  readonly vuSlots: Stripe
   /** The `iterationInTest` of the next iteration of an executor without a plan of slots. */
   nextIterationInTest(): number
   /**

@@ -19,7 +19,7 @@ const port = parentPort!
 const send = (m: FromWorker): void => port.postMessage(m)
 const { lt: shipped, feeders } = workerData as WorkerData
 // Before the scenario modules load, so that the feeders they declare find the parent's rows.
-adoptFeeders(feeders)
+adoptFeeders(feeders, shipped.segment)
 
 let lt: ResolvedLoadTest
 try {

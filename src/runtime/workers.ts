@@ -10,7 +10,7 @@ import type { ResolvedLoadTest, ResolvedScenario } from './resolve-options.ts'
 import type { Scenario } from './scenario.ts'
 import { splitStripe, WHOLE } from '../core/segment.ts'
 import { segmentOf } from './segments.ts'
-import type { ShippedFeeders } from './feeder/registry.ts'
+import type { FeederFile } from './feeder/registry.ts'
 
 /** How a worker finds a scenario: the module that made it, and its name there. */
 export interface ScenarioRef {
@@ -28,7 +28,7 @@ export interface ShippedLoadTest extends Omit<ResolvedLoadTest, 'baseUrl' | 'sce
 export interface WorkerData {
   lt: ShippedLoadTest
   /** The feeders' rows and positions, in memory the threads share. */
-  feeders: ShippedFeeders
+  feeders: FeederFile[]
 }
 
 /** An error as it crosses between threads. */
@@ -71,7 +71,7 @@ const START_DELAY_MS = 50
 export async function runOnWorkers(
   lt: ResolvedLoadTest,
   testFile: string | undefined,
-  feeders: ShippedFeeders,
+  feeders: FeederFile[],
   abort: AbortSignal,
   handlers: WorkerHandlers,
 ): Promise<{ errors: ScenarioErrorResult[]; misuse: ChaperonError | undefined }> {

@@ -12,11 +12,10 @@ import { createPalette } from '../../src/reporters/colors.ts'
 import { renderSummary } from '../../src/reporters/summary-render.ts'
 import { dryRun } from '../../src/runtime/dry-run.ts'
 import type { Response } from '../../src/runtime/http/response.ts'
-import type { LoadTestOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { runLoadTest } from '../../src/runtime/run.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
-import { series, total } from '../support/results.ts'
+import { runResult, series, total } from '../support/results.ts'
 
 const products = [
   { id: 1, name: 'oat meal' },
@@ -325,15 +324,9 @@ describe('dryRun()', () => {
 })
 
 describe('loadTest({ mock })', () => {
-  async function run(options: LoadTestOptions) {
-    const { result, misuse } = await runLoadTest('mocked', resolveLoadTestOptions('mocked', options))
-    expect(misuse).toBeUndefined()
-    return result
-  }
-
   it('runs every scenario one VU for one iteration, at once, whatever its executor and start time', async () => {
     const browse = scenario('browse', async (s) => void (await s.get('/products')))
-    const result = await run({
+    const result = await runResult({
       baseUrl: 'http://api.invalid',
       mock: catalogue,
       scenarios: {
@@ -360,7 +353,7 @@ describe('loadTest({ mock })', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
     try {
       const bodies: string[] = []
-      const result = await run({
+      const result = await runResult({
         baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
         mock: [http.get('/products', () => HttpResponse.text('mocked'))],
         scenarios: {

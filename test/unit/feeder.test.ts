@@ -189,7 +189,7 @@ describe('errors', () => {
     const path = file('[', 'json')
     const broken = feeder.json(path)
     // The run starts: another load test of the file, which never takes from it, is not failed.
-    expect(startFeeders(undefined).files.map((f) => f.path)).not.toContain(path)
+    expect(startFeeders(undefined).map((f) => f.path)).not.toContain(path)
     const fails = expect.objectContaining({ code, message: expect.stringContaining(`feeder.json("${path}")`) })
     expect(() => broken.next()).toThrow(fails)
     writeFileSync(path, '[{"id": 1}]')

@@ -36,6 +36,13 @@ export class ArrivalPlan {
     this.#stripe = stripe
   }
 
+  #slot = -1
+
+  /** The plan's slot of the offset `next()` returned last: iteration `slot` of the whole run. */
+  get slot(): number {
+    return this.#slot
+  }
+
   /** The offset of the next iteration, or undefined once the last stage has ended. */
   next(): number | undefined {
     const i = slotAt(this.#stripe, this.#taken)
@@ -45,6 +52,7 @@ export class ArrivalPlan {
       const countAtEnd = this.#stageStartCount + ((r0 + target) / 2) * durationMs
       if (i < countAtEnd) {
         this.#taken++
+        this.#slot = i
         return this.#stageStartMs + timeFor(i - this.#stageStartCount, r0, (target - r0) / durationMs)
       }
       this.#stageStartMs += durationMs

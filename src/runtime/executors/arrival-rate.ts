@@ -1,4 +1,4 @@
-import { slotAt, type Stripe, WHOLE } from '../../core/segment.ts'
+import type { Stripe } from '../../core/segment.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
@@ -71,8 +71,6 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   const t0 = clock.now()
   const end = t0 + s.durationMs
   const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
-  const stripe = arrival.stripe ?? WHOLE
-  let taken = 0
   let offset = plan.next()
   /**
    * Starts every slot due by `until`, so a late timer does not push the rest
@@ -82,7 +80,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
   const startDue = (until: number, whileVuFree = false): void => {
     while (offset !== undefined && t0 + offset <= until && !signal.aborted) {
       if (whileVuFree && idle.length === 0 && all.length >= arrival.maxVUs) return
-      start(t0 + offset, slotAt(stripe, taken++))
+      start(t0 + offset, plan.slot)
       offset = plan.next()
     }
   }

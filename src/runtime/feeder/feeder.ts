@@ -40,6 +40,8 @@ export class Feeder<Row extends object = Record<string, string>> {
   readonly #format: FeederFormat
   /** The path as given, quoted for messages. */
   readonly #shown: string
+  /** The file's entry, registered now so that a run started after this ships it to its worker threads. */
+  readonly #file: FeederFile
 
   /** Use `feeder.csv()` or `feeder.json()`. */
   constructor(format: FeederFormat, path: string | URL, options: FeederOptions = {}) {
@@ -48,13 +50,12 @@ export class Feeder<Row extends object = Record<string, string>> {
     const where = `feeder.${format}(${this.#shown})`
     this.path = absolutePath(path, where, format)
     this.mode = modeOf(options, where)
-    // Declared now, so that a run started after this ships the file to its worker threads.
-    this.#file()
+    this.#file = feederFile(this.path, format, where)
   }
 
   /** How many rows the file holds; reads the file if no run has yet. */
   get length(): number {
-    return rowCount(tableOf(this.#file()))
+    return rowCount(tableOf(this.#file))
   }
 
   /**
@@ -65,7 +66,7 @@ export class Feeder<Row extends object = Record<string, string>> {
    * iteration and the load test.
    */
   next(): Readonly<Row> {
-    const file = this.#file()
+    const file = this.#file
     const table = tableOf(file)
     const count = rowCount(table)
     if (this.mode === 'random') return rowAt(table, Math.floor(Math.random() * count))
@@ -81,10 +82,6 @@ export class Feeder<Row extends object = Record<string, string>> {
     const slot = slotAt(stripe, k)
     if (slot >= count) throw this.#usedUp(count)
     return rowAt(table, slot)
-  }
-
-  #file(): FeederFile {
-    return feederFile(this.path, this.#format, `feeder.${this.#format}(${this.#shown})`)
   }
 
   #usedUp(count: number): ChaperonError {

@@ -26,12 +26,6 @@ export interface FeederFile {
 /** The part of a split run this process runs, as feeders need it. */
 export type FeederSegment = Pick<Segment, 'label' | 'stripe'>
 
-/** What a run ships to its worker threads: every feeder file, loaded, and the segment the run's rows come from. */
-export interface ShippedFeeders {
-  files: FeederFile[]
-  segment: FeederSegment | undefined
-}
-
 interface FeederState {
   readonly files: Map<string, FeederFile>
   segment: FeederSegment | undefined
@@ -85,9 +79,9 @@ export function feederSegment(): FeederSegment | undefined {
  * that does not load is not an error here, where the run may not use it:
  * its feeders throw CHAPERON_FEEDER when a scenario takes a row.
  */
-export function startFeeders(segment: FeederSegment | undefined): ShippedFeeders {
+export function startFeeders(segment: FeederSegment | undefined): FeederFile[] {
   const s = state()
-  s.segment = segment === undefined ? undefined : { label: segment.label, stripe: segment.stripe }
+  s.segment = segment
   const files: FeederFile[] = []
   for (const file of s.files.values()) {
     try {
@@ -98,14 +92,17 @@ export function startFeeders(segment: FeederSegment | undefined): ShippedFeeders
     file.taken.fill(0n)
     files.push(file)
   }
-  return { files, segment: s.segment }
+  return files
 }
 
-/** In a worker thread, before its scenario modules load: their feeders take the parent's rows and counts. */
-export function adoptFeeders(shipped: ShippedFeeders): void {
+/**
+ * In a worker thread, before its scenario modules load: their feeders take
+ * the parent's rows and counts, for the parent's `segment` of a split run.
+ */
+export function adoptFeeders(files: readonly FeederFile[], segment: FeederSegment | undefined): void {
   const s = state()
-  for (const file of shipped.files) s.files.set(keyOf(file), file)
-  s.segment = shipped.segment
+  for (const file of files) s.files.set(keyOf(file), file)
+  s.segment = segment
 }
 
 function keyOf(file: Pick<FeederFile, 'path' | 'format'>): string {

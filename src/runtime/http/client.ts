@@ -68,6 +68,16 @@ export interface PreparedRequest extends ResolvedRequest {
 }
 
 const ignore = (): void => {}
+
+/**
+ * undici's options for `http.version`, for a connector and for the pool or
+ * client using it: `allowH2` offers h2 in the TLS handshake (undici offers
+ * it unless told not to), `useH2c` speaks it on plain connections. undici
+ * reads a top-level `useH2c`, though its types list only `h2Options.useH2c`.
+ */
+export function h2Options(version: 1 | 2): { allowH2: boolean; useH2c: boolean } {
+  return { allowH2: version === 2, useH2c: version === 2 }
+}
 const HTTP_1_1: HttpProto = 'HTTP/1.1'
 const HTTP_2: HttpProto = 'HTTP/2.0'
 
@@ -105,12 +115,9 @@ export class HttpClient {
     this.#timeoutMs = options.timeoutMs
     this.#dispatcher = options.dispatcher
     this.#version = options.version ?? 1
-    const h2 = this.#version === 2
-    // `allowH2` offers h2 in the TLS handshake (undici offers it unless told not to), `useH2c` speaks it
-    // on plain connections. The connector gives each connection its protocol; the pool reads the same
-    // two to open no second connection until the first one's protocol is known, as HTTP/2 may carry
-    // every request on it. undici reads a top-level `useH2c`, though its types list only h2Options.useH2c.
-    const protocol = { allowH2: h2, useH2c: h2 }
+    // The connector gives each connection its protocol; the pool reads the same two options to open no
+    // second connection until the first one's protocol is known, as HTTP/2 may carry every request on it.
+    const protocol = h2Options(this.#version)
     const connect = buildConnector({ ...protocol, ...(options.insecure === true ? { rejectUnauthorized: false } : {}) })
     this.#connect = (opts, callback) => {
       const spare = this.#spare.get(`${opts.protocol}//${opts.host}`)?.pop()

@@ -1,4 +1,4 @@
-import { createHistogram, decodeHistogram, type Histogram, recordableMicros, restoreExactMax, toMillis } from '../../core/histogram.ts'
+import { createHistogram, decodeHistogram, type Histogram, recordableMicros } from '../../core/histogram.ts'
 import type { MetricType, SeriesResult, Tags } from '../../core/result.ts'
 import { type Series, toSeriesResult } from '../../core/series.ts'
 import { type IntervalSample, seriesKey, trendPoint } from '../../core/timeline.ts'
@@ -121,13 +121,9 @@ export class MetricsRegistry {
   absorb(samples: readonly IntervalSample[]): void {
     for (const sample of samples) {
       switch (sample.type) {
-        case 'trend': {
-          const h = this.trend(sample.metric, sample.tags).histogram
-          const maxMs = Math.max(h.totalCount === 0 ? 0 : toMillis(h.maxValue), sample.point.max)
-          h.add(decodeHistogram(sample.point.histogram))
-          restoreExactMax(h, maxMs)
+        case 'trend':
+          this.trend(sample.metric, sample.tags).histogram.add(decodeHistogram(sample.point.histogram, sample.point.max))
           break
-        }
         case 'counter':
           this.counter(sample.metric, sample.tags).value += sample.point.value
           break

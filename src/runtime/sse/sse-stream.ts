@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http'
 import { Client, type Dispatcher } from 'undici'
 import { timerMs } from '../../core/duration.ts'
 import type { SessionCookies } from '../http/cookies.ts'
+import { h2Options } from '../http/client.ts'
 import { httpErrorCode, statusErrorCode } from '../http/error-codes.ts'
 import type { ScenarioMetrics } from '../metrics/scenario-metrics.ts'
 import { MessageQueue } from '../ws/message-queue.ts'
@@ -235,7 +236,7 @@ export class SseStream implements AsyncIterableIterator<SseEvent, undefined> {
     const parser = new SseParser(this.#lastEventId)
     // One client per connection: destroying it is the one way to stop a connect still under way.
     // A dry run's mocks are shared: aborting the request is enough to stop it.
-    const own = scope.dispatcher === undefined ? new Client(options.url.origin, { connect: { rejectUnauthorized: !scope.insecure, timeout: 0, allowH2: scope.version === 2 }, allowH2: scope.version === 2, useH2c: scope.version === 2, headersTimeout: 0, bodyTimeout: 0 } as Client.Options) : undefined
+    const own = scope.dispatcher === undefined ? new Client(options.url.origin, { connect: { rejectUnauthorized: !scope.insecure, timeout: 0, ...h2Options(scope.version) }, ...h2Options(scope.version), headersTimeout: 0, bodyTimeout: 0 } as Client.Options) : undefined
     let request: Dispatcher.DispatchController | undefined
     const hangUp = async (): Promise<void> => {
       if (own !== undefined) await own.destroy(STOPPED)
