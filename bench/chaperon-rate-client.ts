@@ -3,7 +3,8 @@
 // URL, run through the real runtime with every built-in metric recorded.
 // Prints one JSON line (ClientReport) as its last line of output.
 //
-//   EXECUTOR=constant-arrival-rate  RATE (iterations/s), DURATION (s), PRE_VUS, MAX_VUS
+//   EXECUTOR=constant-arrival-rate  RATE (iterations/s), DURATION (s), PRE_VUS, MAX_VUS,
+//                                   PACING (timer or spin, the scenario's `pacing`; default timer)
 //   EXECUTOR=constant-vus           VUS, DURATION (s), THINK_MS (a delay after each request)
 //   URL                             the target's base URL; REQUEST_PATH the path (default /),
 //                                   or `none` for iterations that send nothing
@@ -109,6 +110,12 @@ const get = scenario('get', async (s) => {
   if (thinkMs > 0) await s.delay(thinkMs)
 })
 
+function pacing(): 'timer' | 'spin' {
+  const value = process.env.PACING ?? 'timer'
+  if (value !== 'timer' && value !== 'spin') throw new Error(`PACING must be timer or spin, got '${value}'`)
+  return value
+}
+
 let entry: NonNullable<LoadTestOptions['scenarios']>[string]
 if (executor === 'constant-arrival-rate') {
   const maxVUs = num('MAX_VUS', 400)
@@ -120,6 +127,7 @@ if (executor === 'constant-arrival-rate') {
     duration: `${seconds}s`,
     preAllocatedVUs: Math.min(num('PRE_VUS', 20), maxVUs),
     maxVUs,
+    pacing: pacing(),
   }
 } else if (executor === 'constant-vus') {
   entry = { scenario: get, executor, vus: num('VUS', 10), duration: `${seconds}s` }

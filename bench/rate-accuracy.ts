@@ -8,6 +8,7 @@
 //   RATE=5000 DURATION=30 ROUNDS=3 PRE_VUS=100 MAX_VUS=1000   (defaults)
 //   HTTP_CONNECTIONS=N   cap chaperon's connection pool (default: one per VU, up to MAX_VUS)
 //   REQUEST_PATH=none    iterations that send nothing: the executor's own timing
+//   PACING=spin          the scenario's `pacing` (default timer); the floor then spins too
 //
 // The bar (issue #4): the achieved rate within 1 % of RATE, and the p99 of
 // start lateness under 2 ms. Each round also runs bench/timer-floor.ts, the
@@ -25,6 +26,8 @@ const PRE_VUS = envInt('PRE_VUS', 100, 10_000)
 const MAX_VUS = envInt('MAX_VUS', 1000, 10_000)
 const HTTP_CONNECTIONS = process.env.HTTP_CONNECTIONS ? envInt('HTTP_CONNECTIONS', 100, 100) : undefined
 const REQUEST_PATH = process.env.REQUEST_PATH || '/'
+const PACING = process.env.PACING || 'timer'
+if (PACING !== 'timer' && PACING !== 'spin') throw new Error(`PACING must be timer or spin, got '${PACING}'`)
 const MAX_DEVIATION = 0.01
 const MAX_LATENESS_P99_MS = 2
 
@@ -53,7 +56,7 @@ const client = join(benchDir, 'chaperon-rate-client.ts')
 const floorScript = join(benchDir, 'timer-floor.ts')
 async function measureFloor(): Promise<Floor | undefined> {
   try {
-    const out = await runCommand(process.execPath, [floorScript], { env: { RATE: `${RATE}`, DURATION: `${DURATION}` }, timeoutMs: DURATION * 1000 + GRACE_MS })
+    const out = await runCommand(process.execPath, [floorScript], { env: { RATE: `${RATE}`, DURATION: `${DURATION}`, PACING }, timeoutMs: DURATION * 1000 + GRACE_MS })
     return lastJsonLine<Floor>(out, 'bench/timer-floor.ts')
   } catch (error) {
     say(`  timer floor failed: ${error instanceof Error ? error.message : String(error)}`)
@@ -64,7 +67,7 @@ const target = await startServerProcess('target.ts', 'http')
 const rounds: Array<Round | { round: number; error: string }> = []
 try {
   const pool = HTTP_CONNECTIONS === undefined ? `${MAX_VUS} connections at most` : `${HTTP_CONNECTIONS} connections`
-  say(`constant-arrival-rate ${fmt(RATE)}/s × ${DURATION} s, ${ROUNDS} rounds, VUs ${PRE_VUS}…${MAX_VUS}, ${pool}, ${REQUEST_PATH === 'none' ? 'no request' : `GET ${REQUEST_PATH}`}, target at ${target.url}`)
+  say(`constant-arrival-rate ${fmt(RATE)}/s × ${DURATION} s, ${ROUNDS} rounds, VUs ${PRE_VUS}…${MAX_VUS}, ${pool}, ${REQUEST_PATH === 'none' ? 'no request' : `GET ${REQUEST_PATH}`}, ${PACING} pacing, target at ${target.url}`)
   say(`load average before: ${loadAverage()}`)
   say()
   say(row('round', 'achieved', 'window', 'dropped', 'late p50', 'late p99', 'late max', 'p99 after 5 s', 'req p99', 'corr p99', 'client CPU', 'loop p99', 'GC max', 'floor p99/max'))
@@ -83,6 +86,7 @@ try {
           PRE_VUS: `${PRE_VUS}`,
           MAX_VUS: `${MAX_VUS}`,
           REQUEST_PATH,
+          PACING,
           ...(HTTP_CONNECTIONS === undefined ? {} : { HTTP_CONNECTIONS: `${HTTP_CONNECTIONS}` }),
         },
         timeoutMs: DURATION * 1000 + GRACE_MS,
@@ -173,6 +177,6 @@ say()
 say(`machine: ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, ${machine.platform}; load average at the end ${loadAverage()}`)
 
 if (asJson) {
-  const settings = { rate: RATE, durationSeconds: DURATION, rounds: ROUNDS, preAllocatedVUs: PRE_VUS, maxVUs: MAX_VUS, httpConnections: HTTP_CONNECTIONS ?? null, requestPath: REQUEST_PATH }
+  const settings = { rate: RATE, durationSeconds: DURATION, rounds: ROUNDS, preAllocatedVUs: PRE_VUS, maxVUs: MAX_VUS, httpConnections: HTTP_CONNECTIONS ?? null, requestPath: REQUEST_PATH, pacing: PACING }
   process.stdout.write(`${JSON.stringify({ machine, settings, rounds, medians, verdict }, null, 2)}\n`)
 }

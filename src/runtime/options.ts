@@ -78,6 +78,24 @@ export interface ArrivalRateCommonOptions extends CommonScenarioOptions {
   preAllocatedVUs: number
   /** The most VUs; more are made while iterations are due and none is free. @default preAllocatedVUs */
   maxVUs?: number
+  /**
+   * How the executor waits for its next iteration.
+   *
+   * - `'timer'` sleeps on a timer and starts every iteration due within 1 ms
+   *   when it wakes, so iterations start up to 1 ms early. A sleeping thread
+   *   also waits for the system to wake it: a fraction of a millisecond on a
+   *   quiet machine, a few at the p99 on a busy or virtual one.
+   * - `'spin'` sleeps until 2 ms before each iteration, then turns the event
+   *   loop (I/O goes on as usual) until the iteration is due, and starts it
+   *   then, never early. Starts stay within a fraction of a millisecond, but
+   *   the thread is kept busy: at rates above about 500 per second it uses a
+   *   whole core, which a target on the same machine no longer has.
+   *
+   * Lateness never hides latency either way: `*_latency_corrected` count from
+   * the planned start.
+   * @default 'timer'
+   */
+  pacing?: 'timer' | 'spin'
 }
 
 /**

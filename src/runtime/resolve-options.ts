@@ -84,6 +84,7 @@ export const DEFAULTS = Object.freeze({
   gracefulStop: '30s',
   startTime: '0s',
   timeUnit: '1s',
+  pacing: 'timer',
   maxDuration: '10m',
   vus: 1,
   iterations: 1,
@@ -98,8 +99,8 @@ const EXECUTOR_KEYS: Readonly<Record<ResolvedScenario['executor'], readonly stri
   'ramping-vus': ['startVUs', 'stages', 'gracefulRampDown'],
   'per-vu-iterations': ['vus', 'iterations', 'maxDuration'],
   'shared-iterations': ['vus', 'iterations', 'maxDuration'],
-  'constant-arrival-rate': ['rate', 'timeUnit', 'duration', 'preAllocatedVUs', 'maxVUs'],
-  'ramping-arrival-rate': ['startRate', 'timeUnit', 'stages', 'preAllocatedVUs', 'maxVUs'],
+  'constant-arrival-rate': ['rate', 'timeUnit', 'duration', 'preAllocatedVUs', 'maxVUs', 'pacing'],
+  'ramping-arrival-rate': ['startRate', 'timeUnit', 'stages', 'preAllocatedVUs', 'maxVUs', 'pacing'],
   concurrency: ['concurrency', 'maxDuration'],
 }
 const EXECUTORS = ['constant-vus', 'ramping-vus', 'per-vu-iterations', 'shared-iterations', 'constant-arrival-rate', 'ramping-arrival-rate'] as const
@@ -284,14 +285,16 @@ function resolveArrival(where: string, executor: 'constant-arrival-rate' | 'ramp
   const preAllocatedVUs = expectInteger(o.preAllocatedVUs, `${where}.preAllocatedVUs`, 1, 10)
   const maxVUs = o.maxVUs === undefined ? preAllocatedVUs : expectInteger(o.maxVUs, `${where}.maxVUs`, 1, 100)
   if (maxVUs < preAllocatedVUs) throw invalid(`${where}.maxVUs`, `at least preAllocatedVUs (${preAllocatedVUs})`, maxVUs)
+  const pacing = o.pacing ?? DEFAULTS.pacing
+  if (pacing !== 'timer' && pacing !== 'spin') throw invalid(`${where}.pacing`, "'timer' (the default) or 'spin'", o.pacing)
   if (executor === 'constant-arrival-rate') {
     if (o.duration === undefined) throw invalid(`${where}.duration`, "a duration such as '30s' (constant-arrival-rate runs for a duration)", undefined)
     const perMs = rate(o.rate, `${where}.rate`)
     if (perMs === 0) throw invalid(`${where}.rate`, 'more than 0 iterations per timeUnit, such as 50', o.rate)
-    return { startRate: perMs, stages: [{ durationMs: parseDuration(o.duration, `${where}.duration`), target: perMs }], preAllocatedVUs, maxVUs }
+    return { startRate: perMs, stages: [{ durationMs: parseDuration(o.duration, `${where}.duration`), target: perMs }], preAllocatedVUs, maxVUs, pacing }
   }
   const stages = resolveStages(`${where}.stages`, o.stages, 100, rate)
-  return { startRate: o.startRate === undefined ? 0 : rate(o.startRate, `${where}.startRate`), stages, preAllocatedVUs, maxVUs }
+  return { startRate: o.startRate === undefined ? 0 : rate(o.startRate, `${where}.startRate`), stages, preAllocatedVUs, maxVUs, pacing }
 }
 
 /** A duration above zero. */

@@ -210,6 +210,33 @@ describe('runtime against the fixture server', () => {
     expect(series(result, 'vus_max')[0]).toMatchObject({ value: 4 })
   })
 
+  it("keeps the plan with pacing: 'spin', its requests answered while it spins", async () => {
+    const t0 = performance.now()
+    const starts: number[] = []
+    const result = await run({
+      scenarios: {
+        spun: {
+          scenario: scenario('s', async (s) => {
+            starts.push(performance.now() - t0)
+            await s.get('/delay?ms=5')
+          }),
+          executor: 'constant-arrival-rate',
+          rate: 200,
+          duration: '1s',
+          preAllocatedVUs: 4,
+          maxVUs: 50,
+          pacing: 'spin',
+        },
+      },
+    })
+    // 200 slots, every 5 ms; the last one is due at 995 ms and does not start before it.
+    expect(total(result, 'iterations', { scenario: 'spun' })).toBe(200)
+    expect(total(result, 'dropped_iterations')).toBe(0)
+    expect(total(result, 'http_reqs', { scenario: 'spun', status: '200' })).toBe(200)
+    expect(starts.at(-1)).toBeGreaterThanOrEqual(995)
+    expect(starts.at(-1)).toBeLessThan(2500)
+  })
+
   it('drops arrival-rate iterations when every one of maxVUs is busy, counting each', async () => {
     const result = await run({
       scenarios: {

@@ -43,6 +43,10 @@ export class VirtualClock implements Clock {
     return this.sleep(0)
   }
 
+  spin(at: number, signal: AbortSignal): Promise<void> {
+    return this.sleep(at - this.#now, signal)
+  }
+
   /** Moves time forward by `ms`, running every timer due on the way. */
   async advance(ms: number): Promise<void> {
     const until = this.#now + ms

@@ -191,6 +191,41 @@ describe('arrival-rate executors on a virtual clock', () => {
   })
 })
 
+describe('arrival-rate pacing on a virtual clock', () => {
+  // 1.5 iterations per ms: slots at 0, ⅔, 1⅓, 2, 2⅔ and 3⅓ ms.
+  const slots = [0, 1, 2, 3, 4, 5].map((i) => round(i / 1.5))
+  const fast = { executor: 'constant-arrival-rate', rate: 1500, duration: '4ms', preAllocatedVUs: 6 } as const
+
+  it('timer pacing starts a slot due within 1 ms when it wakes, early', async () => {
+    const clock = new VirtualClock()
+    const h = harness(clock, 0)
+    await clock.run(h.start({ scenario: h.timed, ...fast }))
+    expect(h.starts.map(([ms]) => ms)).toEqual([0, 0, round(4 / 3), round(4 / 3), round(8 / 3), round(8 / 3)])
+  })
+
+  it('spin pacing starts every slot at its time, none early', async () => {
+    const clock = new VirtualClock()
+    const h = harness(clock, 0)
+    await clock.run(h.start({ scenario: h.timed, ...fast, pacing: 'spin' as const }))
+    expect(h.starts.map(([ms]) => ms)).toEqual(slots)
+  })
+
+  it('spin pacing sleeps until 2 ms before a slot and spins only from there', async () => {
+    const clock = new VirtualClock()
+    // [when, until] of each spin.
+    const spins: Array<[number, number]> = []
+    const spin = clock.spin.bind(clock)
+    clock.spin = (at, signal) => {
+      spins.push([round(clock.now()), round(at)])
+      return spin(at, signal)
+    }
+    const h = harness(clock, 10)
+    await clock.run(h.start({ scenario: h.timed, executor: 'constant-arrival-rate', rate: 10, duration: '300ms', preAllocatedVUs: 1, pacing: 'spin' }))
+    expect(h.starts.map(([ms]) => ms)).toEqual([0, 100, 200])
+    expect(spins).toEqual([[0, 0], [98, 100], [198, 200]])
+  })
+})
+
 /** A clock the test sets by hand. Its timers fire only when the test says so: as timers do when the event loop is busy. */
 class HeldClock implements Clock {
   time = 0
@@ -210,6 +245,10 @@ class HeldClock implements Clock {
 
   yield(): Promise<void> {
     return Promise.resolve()
+  }
+
+  spin(at: number, signal: AbortSignal): Promise<void> {
+    return this.sleep(at - this.time, signal)
   }
 
   /** Fires the timers due by `until` (default: now). */
@@ -320,6 +359,25 @@ describe('ramping-vus on a virtual clock', () => {
 })
 
 describe('the real clock', () => {
+  it('spins until a time, letting timers and I/O run meanwhile', async () => {
+    const at = performance.now() + 30
+    let timerRan = -1
+    setTimeout(() => (timerRan = performance.now()), 5)
+    await realClock.spin(at, new AbortController().signal)
+    const done = performance.now()
+    expect(done).toBeGreaterThanOrEqual(at)
+    expect(timerRan).toBeGreaterThan(0)
+    expect(timerRan).toBeLessThan(at)
+  })
+
+  it('stops spinning when its signal aborts', async () => {
+    const abort = new AbortController()
+    const t0 = performance.now()
+    setTimeout(() => abort.abort(), 5)
+    await realClock.spin(t0 + 60_000, abort.signal)
+    expect(performance.now() - t0).toBeLessThan(5000)
+  })
+
   it('keeps real time under vi.useFakeTimers()', async () => {
     vi.useFakeTimers()
     try {

@@ -122,6 +122,7 @@ const OBJECTS: readonly OptionObject[] = [
     duration: [' 1s', 'CHAPERON_INVALID_DURATION'],
     preAllocatedVUs: [0, 'CHAPERON_INVALID_OPTION'],
     maxVUs: [0.5, 'CHAPERON_INVALID_OPTION'],
+    pacing: ['busy', 'CHAPERON_INVALID_OPTION'],
   }),
   executor('ramping-arrival-rate', { executor: 'ramping-arrival-rate', stages: [{ duration: '1s', target: 10 }], preAllocatedVUs: 1 }, ['startrate', 'startRate', 0], {
     startRate: [-1, 'CHAPERON_INVALID_OPTION'],
@@ -129,6 +130,7 @@ const OBJECTS: readonly OptionObject[] = [
     stages: [[{ duration: '1s', target: Number.NaN }], 'CHAPERON_INVALID_OPTION'],
     preAllocatedVUs: ['1', 'CHAPERON_INVALID_OPTION'],
     maxVUs: [Number.NaN, 'CHAPERON_INVALID_OPTION'],
+    pacing: [true, 'CHAPERON_INVALID_OPTION'],
   }),
   executor("Chaperon's concurrency form", { concurrency: 2 }, ['concurency', 'concurrency', 2], {
     executor: ['concurrency', 'CHAPERON_INVALID_OPTION'],

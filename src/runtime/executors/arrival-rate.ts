@@ -16,10 +16,14 @@ export interface ArrivalRateSettings {
   maxVUs: number
   /** Which of the plan's slots this process starts when the run is split (segments, worker threads); all when unset. */
   stripe?: Stripe
+  /** How the executor waits for its next slot (the scenario's `pacing`). */
+  pacing: 'timer' | 'spin'
 }
 
-// A slot due within this much is started now rather than after one more timer.
+// With timer pacing, a slot due within this much is started now rather than after one more timer.
 const EARLY_MS = 1
+// With spin pacing, the executor sleeps until this long before a slot, then turns the event loop until it is due.
+const SPIN_MS = 2
 
 /**
  * Starts iterations on a plan, never on completions (`constant-arrival-rate`,
@@ -31,7 +35,9 @@ const EARLY_MS = 1
  * that stalls cannot hide the stall by slowing the generator down.
  *
  * Timers are absolute targets on `deps.clock`, so they do not drift; the
- * default `realClock` is one `vi.useFakeTimers()` cannot change.
+ * default `realClock` is one `vi.useFakeTimers()` cannot change. With
+ * `pacing: 'spin'` the last {@link SPIN_MS} before each slot are spent turning
+ * the event loop instead of asleep, and no slot starts before its time.
  */
 export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSettings, deps: ScenarioDeps): Promise<void> {
   const clock = deps.clock ?? realClock
@@ -95,8 +101,14 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
       while (offset !== undefined && !signal.aborted) {
         const wait = t0 + offset - clock.now()
         // A stage at rate 0 can mean a long wait; the hard stop ends it rather than leaving a timer behind.
-        if (wait > EARLY_MS) await pause(clock, wait, signal)
-        startDue(clock.now() + EARLY_MS)
+        if (arrival.pacing === 'timer') {
+          if (wait > EARLY_MS) await pause(clock, wait, signal)
+          startDue(clock.now() + EARLY_MS)
+        } else {
+          if (wait > SPIN_MS) await pause(clock, wait - SPIN_MS, signal)
+          else await clock.spin(t0 + offset, signal)
+          startDue(clock.now())
+        }
       }
     } finally {
       removePacer()

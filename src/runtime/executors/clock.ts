@@ -11,6 +11,13 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>
   /** Resolves once pending timers and I/O have had a turn, so iterations that never wait cannot starve them. */
   yield(): Promise<void>
+  /**
+   * Resolves on the first turn of the event loop at or after `at` (a `now()`
+   * time), or as soon as `signal` aborts; never rejects. It turns the loop
+   * instead of sleeping, so it costs CPU until then, but a sleeping thread
+   * also waits for the system to wake it, which a turning one does not.
+   */
+  spin(at: number, signal: AbortSignal): Promise<void>
 }
 
 /**
@@ -23,6 +30,15 @@ export const realClock: Clock = {
     await sleep(timerMs(Math.max(0, ms)), undefined, { signal }).catch(() => {})
   },
   yield: () => new Promise((resolve) => setImmediate(resolve)),
+  spin: (at, signal) =>
+    new Promise((resolve) => {
+      // One immediate per turn and no promise: at thousands of turns a second, less for the GC.
+      const turn = (): void => {
+        if (performance.now() >= at || signal.aborted) resolve()
+        else setImmediate(turn)
+      }
+      turn()
+    }),
 }
 
 /** Waits `ms` unless `signal` aborts first; returns at once when `ms` is 0 or less. */
