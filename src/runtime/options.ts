@@ -87,9 +87,11 @@ export interface ArrivalRateCommonOptions extends CommonScenarioOptions {
    *   quiet machine, a few at the p99 on a busy or virtual one.
    * - `'spin'` sleeps until 2 ms before each iteration, then turns the event
    *   loop (I/O goes on as usual) until the iteration is due, and starts it
-   *   then, never early. Starts stay within a fraction of a millisecond, but
-   *   the thread is kept busy: at rates above about 500 per second it uses a
-   *   whole core, which a target on the same machine no longer has.
+   *   then, never early. A wake-up later than those 2 ms still makes a start
+   *   late, but at high rates the thread never sleeps, so only its own busy
+   *   turns do. The thread is kept busy: from about 500 iterations per second
+   *   per thread on it uses a whole core, which a target on the same machine
+   *   no longer has.
    *
    * Lateness never hides latency either way: `*_latency_corrected` count from
    * the planned start.

@@ -229,7 +229,7 @@ describe('runtime against the fixture server', () => {
         },
       },
     })
-    // 200 slots, every 5 ms; the last one is due at 995 ms and does not start before it.
+    // 200 slots, every 5 ms, all started and answered; the last one is due 995 ms after the executor's start.
     expect(total(result, 'iterations', { scenario: 'spun' })).toBe(200)
     expect(total(result, 'dropped_iterations')).toBe(0)
     expect(total(result, 'http_reqs', { scenario: 'spun', status: '200' })).toBe(200)
