@@ -7,6 +7,7 @@ import { availableParallelism, arch, cpus, loadavg, platform } from 'node:os'
 import { delimiter, join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { Pool } from 'undici'
 
 export const benchDir = fileURLToPath(new URL('.', import.meta.url))
 export const rootDir = join(benchDir, '..')
@@ -50,6 +51,27 @@ export function startServerProcess(script: string, scheme: 'http' | 'ws', prefix
     child.on('error', reject)
     child.on('exit', (code) => reject(new Error(`bench/${script} exited early with ${code}`)))
   })
+}
+
+/**
+ * Sends `requests` GETs to `url` over `connections` connections and waits for
+ * every answer. A server process just started runs its code unoptimised for
+ * its first thousands of requests; a benchmark of the client should not
+ * measure that in its first round only.
+ */
+export async function warmServer(url: string, requests = 20_000, connections = 50): Promise<void> {
+  const { origin, pathname } = new URL(url)
+  const pool = new Pool(origin, { connections })
+  let sent = 0
+  try {
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (sent++ < requests) await (await pool.request({ method: 'GET', path: pathname })).body.dump()
+      }),
+    )
+  } finally {
+    await pool.close()
+  }
 }
 
 /**

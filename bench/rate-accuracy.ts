@@ -1,6 +1,7 @@
 // Rate accuracy of chaperon's arrival-rate executor: `constant-arrival-rate`
 // at RATE iterations/s for DURATION seconds, one GET / per iteration, against
-// the bundled target server (bench/target.ts) in its own process. Per round, a
+// the bundled target server (bench/target.ts) in its own process, warmed with
+// 20,000 requests before the first round. Per round, a
 // fresh chaperon client process (bench/chaperon-rate-client.ts) reports how
 // many iterations it started and how late each one started against its plan.
 //
@@ -17,7 +18,7 @@
 import { join } from 'node:path'
 import { LOAD_WORKER_EXEC_ARGV } from '../dist/plugin/load-project.js'
 import type { ClientReport } from './chaperon-rate-client.ts'
-import { asJson, benchDir, envInt, fixed, fmt, GRACE_MS, lastJsonLine, loadAverage, machine, median, row, runCommand, say, startServerProcess } from './common.ts'
+import { asJson, benchDir, envInt, fixed, fmt, GRACE_MS, lastJsonLine, loadAverage, machine, median, row, runCommand, say, startServerProcess, warmServer } from './common.ts'
 
 const RATE = envInt('RATE', 5000, 100_000)
 const DURATION = envInt('DURATION', 30, 600)
@@ -64,6 +65,8 @@ async function measureFloor(): Promise<Floor | undefined> {
   }
 }
 const target = await startServerProcess('target.ts', 'http')
+// So that round 1 meets a target as warm as the later rounds do.
+await warmServer(target.url)
 const rounds: Array<Round | { round: number; error: string }> = []
 try {
   const pool = HTTP_CONNECTIONS === undefined ? `${MAX_VUS} connections at most` : `${HTTP_CONNECTIONS} connections`
