@@ -132,7 +132,7 @@ export function dryRunPlan(lt: ResolvedLoadTest, size: DryRunSize = ONE): Resolv
     iterations: size.iterations,
     sharedIterations: false,
     startTimeMs: 0,
-    vuSlots: WHOLE,
+    stripe: WHOLE,
     arrival: undefined,
     ramp: undefined,
   }))

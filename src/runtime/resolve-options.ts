@@ -30,11 +30,14 @@ export interface ResolvedScenario {
   /** When the executor starts, from the start of the load test. */
   startTimeMs: number
   /**
-   * The VU numbers this part of the run gives out: its k-th VU is `s.vu`
-   * `slotAt(vuSlots, k - 1) + 1`, so the parts of a split run number their
-   * VUs apart. The whole plan numbers them 1, 2, 3, …
+   * The part of the whole plan this process runs (a segment of a split run,
+   * a worker thread's share, or `WHOLE`). Its k-th VU is `s.vu`
+   * `slotAt(stripe, k - 1) + 1`, so the parts of a split run number their VUs
+   * apart (the whole plan numbers them 1, 2, 3, …); an arrival-rate executor
+   * starts only the stripe's slots, and `ramping-vus` runs at each step the
+   * stripe's share of the whole run's VUs.
    */
-  vuSlots: Stripe
+  stripe: Stripe
   /** The plan and VU pool of an arrival-rate executor; `vus` is then its `maxVUs`. */
   arrival: ArrivalRateSettings | undefined
   /** The stages of `ramping-vus`; `vus` is then the most VUs any stage asks for. */
@@ -219,7 +222,7 @@ function resolveScenario(where: string, key: string, input: unknown, baseConfig:
     startTimeMs: parseDuration(o.startTime ?? DEFAULTS.startTime, `${where}.startTime`),
     iterationTimeoutMs: o.iterationTimeout === undefined ? undefined : positiveDuration(o.iterationTimeout, `${where}.iterationTimeout`, "'30s'"),
     sharedIterations: executor === 'shared-iterations',
-    vuSlots: WHOLE,
+    stripe: WHOLE,
     arrival: undefined,
     ramp: undefined,
     tags: normalizeTags({ ...(o.tags === undefined ? {} : expectStringRecord(o.tags, `${where}.tags`, "{ team: 'checkout' }")), scenario: key }),

@@ -209,8 +209,8 @@ export async function runHere(
         insecure: lt.http.insecure,
         logLevel: s.logLevel,
         redactor,
-        vuSlots: s.vuSlots,
-        nextIterationInTest: () => slotAt(s.vuSlots, started++),
+        vuSlots: s.stripe,
+        nextIterationInTest: () => slotAt(s.stripe, started++),
         interruptible: s.executor === 'ramping-vus' || s.iterationTimeoutMs !== undefined,
         iterationTimeoutMs: s.iterationTimeoutMs,
         metricsFor(scenario) {

@@ -14,7 +14,7 @@ import type { ResolvedLoadTest, ResolvedScenario } from './resolve-options.ts'
 export function segmentOf(lt: ResolvedLoadTest, stripe: Stripe): ResolvedLoadTest {
   const scenarios = lt.scenarios.flatMap((s) => {
     const part = partOf(s, stripe)
-    return part === undefined ? [] : [{ ...part, vuSlots: stripe }]
+    return part === undefined ? [] : [{ ...part, stripe }]
   })
   const vusMax = scenarios.reduce((sum, s) => sum + s.vus, 0)
   return { ...lt, scenarios, vusMax, workers: 1, http: { ...lt.http, connections: Math.max(1, scale(stripe, lt.http.connections)) } }
@@ -26,12 +26,12 @@ function partOf(s: ResolvedScenario, stripe: Stripe): ResolvedScenario | undefin
     // Every part has slots to start, so each keeps at least one VU.
     const preAllocatedVUs = Math.max(1, scale(stripe, s.arrival.preAllocatedVUs))
     const maxVUs = Math.max(preAllocatedVUs, scale(stripe, s.arrival.maxVUs))
-    return { ...s, vus: maxVUs, arrival: { ...s.arrival, preAllocatedVUs, maxVUs, stripe } }
+    return { ...s, vus: maxVUs, arrival: { ...s.arrival, preAllocatedVUs, maxVUs } }
   }
   if (s.ramp !== undefined) {
     // The part follows the whole run's steps (stripeSteps); `vus` is the most it runs at once.
     const vus = scale(stripe, s.vus)
-    return vus === 0 ? undefined : { ...s, vus, ramp: { ...s.ramp, stripe } }
+    return vus === 0 ? undefined : { ...s, vus }
   }
   if (s.sharedIterations) {
     // A part with iterations to run keeps at least one VU to run them.
@@ -51,7 +51,7 @@ function partOf(s: ResolvedScenario, stripe: Stripe): ResolvedScenario | undefin
  */
 export function planDigest(lt: ResolvedLoadTest): string {
   const plan = {
-    scenarios: lt.scenarios.map(({ scenario, vuSlots: _, logLevel: __, ...s }) => ({ ...s, scenario: scenario.name })),
+    scenarios: lt.scenarios.map(({ scenario, stripe: _, logLevel: __, ...s }) => ({ ...s, scenario: scenario.name })),
     thresholds: lt.thresholds.map((t) => [t.key, t.expression]),
     http: { ...lt.http, headers: Object.keys(lt.http.headers).sort(), authorization: lt.http.authorization !== undefined },
   }

@@ -42,7 +42,7 @@ export interface ScenarioContext {
   readonly logLevel: LogLevel
   /** Takes secrets out of `s.log` lines. */
   readonly redactor: Redactor
-  /** Which VU numbers this part of a split run gives out (see `ResolvedScenario.vuSlots`). */
+  /** Which VU numbers this part of a split run gives out (see `ResolvedScenario.stripe`). */
   readonly vuSlots: Stripe
   /** The `iterationInTest` of the next iteration of an executor without a plan of slots. */
   nextIterationInTest(): number

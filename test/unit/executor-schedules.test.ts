@@ -54,7 +54,7 @@ function harness(clock: Clock, iterationMs: number | ((vu: number) => number), h
       logLevel: s.logLevel,
       redactor: new Redactor({ keys: [], values: [] }),
       interruptible: s.executor === 'ramping-vus',
-      vuSlots: s.vuSlots,
+      vuSlots: s.stripe,
       nextIterationInTest: (() => {
         let n = 0
         return () => n++

@@ -2,9 +2,8 @@ import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { parseSegment, scale, segmentLabels, slotAt, splitStripe, type Stripe, WHOLE } from '../../src/core/segment.ts'
 import { ArrivalPlan } from '../../src/runtime/executors/arrival-plan.ts'
-import type { ArrivalRateSettings } from '../../src/runtime/executors/arrival-rate.ts'
 import type { LoadTestOptions } from '../../src/runtime/options.ts'
-import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
+import { type ResolvedScenario, resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
 import { planDigest, segmentOf } from '../../src/runtime/segments.ts'
 import { stripeSteps, type VuStep, vuSteps } from '../../src/runtime/executors/vu-steps.ts'
@@ -120,17 +119,17 @@ describe('segmentOf', () => {
     const parts = segmentsOf('0,1/4,1/2,1').flatMap((seg) => [0, 1].map((w) => segmentOf(lt, splitStripe(seg.stripe, w, 2)).scenarios[0]!))
     const at = (steps: readonly VuStep[], ms: number) => steps.filter((st) => st.atMs <= ms).at(-1)?.vus ?? 0
     for (const step of whole) {
-      expect(parts.reduce((n, p) => n + at(stripeSteps(vuSteps(0, p.ramp!.stages), p.ramp!.stripe), step.atMs), 0), `at ${step.atMs}ms`).toBe(step.vus)
+      expect(parts.reduce((n, p) => n + at(stripeSteps(vuSteps(0, p.ramp!.stages), p.stripe), step.atMs), 0), `at ${step.atMs}ms`).toBe(step.vus)
     }
     // VU 3 starts, on the part that owns it, when the whole run reaches 3 VUs.
-    const third = parts.find((p) => slotAt(p.vuSlots, 0) === 2)!
-    expect(stripeSteps(vuSteps(0, third.ramp!.stages), third.ramp!.stripe)[1]).toEqual({ atMs: 3000, vus: 1 })
+    const third = parts.find((p) => slotAt(p.stripe, 0) === 2)!
+    expect(stripeSteps(vuSteps(0, third.ramp!.stages), third.stripe)[1]).toEqual({ atMs: 3000, vus: 1 })
     expect(parts.reduce((n, p) => n + p.vus, 0)).toBe(10)
   })
 
   it('numbers the VUs of the parts apart: together exactly 1 … vus', () => {
     const parts = split({ fixed: { scenario: s, executor: 'constant-vus', vus: 10, duration: '1s' } }, '0,1/4,1/2,1')
-    const numbers = parts.flatMap((p) => Array.from({ length: p.scenarios[0]!.vus }, (_, k) => slotAt(p.scenarios[0]!.vuSlots, k) + 1))
+    const numbers = parts.flatMap((p) => Array.from({ length: p.scenarios[0]!.vus }, (_, k) => slotAt(p.scenarios[0]!.stripe, k) + 1))
     expect(numbers.sort((a, b) => a - b)).toEqual(Array.from({ length: 10 }, (_, k) => k + 1))
   })
 
@@ -142,16 +141,16 @@ describe('segmentOf', () => {
 
   it('stripes arrival slots: segments split over workers together start exactly the slots of one', () => {
     const open: LoadTestOptions['scenarios'][string] = { scenario: s, executor: 'ramping-arrival-rate', startRate: 3, preAllocatedVUs: 2, maxVUs: 10, stages: [{ duration: '2s', target: 50 }, { duration: '1s', target: 0 }] }
-    const all = (arrival: ArrivalRateSettings) => {
-      const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
+    const all = ({ arrival, stripe }: ResolvedScenario) => {
+      const plan = new ArrivalPlan(arrival!.startRate, arrival!.stages, stripe)
       const out: number[] = []
       for (let t = plan.next(); t !== undefined; t = plan.next()) out.push(t)
       return out
     }
     const lt = resolveLoadTestOptions('t', { scenarios: { open } }, {})
-    const whole = all(lt.scenarios[0]!.arrival!)
+    const whole = all(lt.scenarios[0]!)
     const parts = segmentsOf('0,1/4,1/2,1').flatMap((seg) => [0, 1].map((w) => segmentOf(lt, splitStripe(seg.stripe, w, 2))))
-    expect(parts.flatMap((p) => all(p.scenarios[0]!.arrival!)).sort((a, b) => a - b)).toEqual(whole)
+    expect(parts.flatMap((p) => all(p.scenarios[0]!)).sort((a, b) => a - b)).toEqual(whole)
     // Each part keeps a VU pool of its own, at least one.
     expect(parts.map((p) => p.scenarios[0]!.arrival!.preAllocatedVUs)).toEqual([1, 1, 1, 1, 1, 1])
     expect(parts.reduce((n, p) => n + p.scenarios[0]!.arrival!.maxVUs, 0)).toBe(10)

@@ -1,4 +1,3 @@
-import type { Stripe } from '../../core/segment.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import { VirtualUser } from '../session-lifecycle.ts'
@@ -14,8 +13,6 @@ export interface ArrivalRateSettings {
   stages: ReadonlyArray<{ durationMs: number; target: number }>
   preAllocatedVUs: number
   maxVUs: number
-  /** Which of the plan's slots this process starts when the run is split (segments, worker threads); all when unset. */
-  stripe?: Stripe
   /** How the executor waits for its next slot (the scenario's `pacing`). */
   pacing: 'timer' | 'spin'
 }
@@ -76,7 +73,7 @@ export async function runArrivalRate(s: ResolvedScenario, arrival: ArrivalRateSe
 
   const t0 = clock.now()
   const end = t0 + s.durationMs
-  const plan = new ArrivalPlan(arrival.startRate, arrival.stages, arrival.stripe)
+  const plan = new ArrivalPlan(arrival.startRate, arrival.stages, s.stripe)
   let offset = plan.next()
   /**
    * Starts every slot due by `until`, so a late timer does not push the rest

@@ -1,4 +1,3 @@
-import type { Stripe } from '../../core/segment.ts'
 import { activeMetrics } from '../metrics/user-metrics.ts'
 import type { ResolvedScenario } from '../resolve-options.ts'
 import type { ScenarioContext } from '../session.ts'
@@ -12,12 +11,6 @@ export interface RampingVusSettings {
   startVUs: number
   stages: readonly VuStage[]
   gracefulRampDownMs: number
-  /**
-   * The VU numbers this process runs when the run is split (segments, worker
-   * threads): it follows the whole run's steps and runs, at each, as many VUs
-   * as the stripe owns below the whole run's count; all of them when unset.
-   */
-  stripe?: Stripe
 }
 
 // An iteration that never waits on I/O would otherwise starve timers and sockets.
@@ -78,7 +71,7 @@ export async function runRampingVus(s: ResolvedScenario, ramp: RampingVusSetting
   }
 
   const work = (async () => {
-    for (const step of stripeSteps(vuSteps(ramp.startVUs, ramp.stages), ramp.stripe)) {
+    for (const step of stripeSteps(vuSteps(ramp.startVUs, ramp.stages), s.stripe)) {
       const wait = t0 + step.atMs - clock.now()
       await pause(clock, wait, signal)
       if (signal.aborted) break
