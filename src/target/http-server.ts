@@ -109,6 +109,7 @@ import { TLSSocket } from 'node:tls'
 import { gunzipSync } from 'node:zlib'
 import { ChaperonError } from '../core/errors.ts'
 import { targetCertificate } from './certificate.ts'
+import { BadRequest, intParam, send } from './respond.ts'
 import { sseRoute } from './sse-routes.ts'
 import { createWsRoutes, type WsRoutes } from './ws-routes.ts'
 
@@ -165,25 +166,8 @@ const PRODUCTS_JSON = JSON.stringify(PRODUCTS)
 // One shared chunk, so /bytes/50000000 streams instead of allocating 50 MB.
 const FILLER = Buffer.alloc(64 * 1024, 'chaperon-')
 
-class BadRequest extends Error {}
-
-function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) })
-  res.end(body)
-}
-
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, JSON.stringify(value), 'application/json')
-}
-
-function intParam(query: URLSearchParams, name: string, fallback: number, max: number): number {
-  const raw = query.get(name)
-  if (raw === null) return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < 0 || n > max) {
-    throw new BadRequest(`${name} must be an integer from 0 to ${max}, got '${raw}'`)
-  }
-  return n
 }
 
 function parseCookies(header: string | undefined): Record<string, string> {
@@ -219,10 +203,10 @@ async function readBytes(req: IncomingMessage): Promise<Buffer> {
 function delay(res: ServerResponse, query: URLSearchParams): void {
   let ms: number
   if (query.has('ms')) {
-    ms = intParam(query, 'ms', 0, MAX_DELAY_MS)
+    ms = intParam(query, 'ms', 0, 0, MAX_DELAY_MS)
   } else {
-    const min = intParam(query, 'min', 0, MAX_DELAY_MS)
-    const max = intParam(query, 'max', min, MAX_DELAY_MS)
+    const min = intParam(query, 'min', 0, 0, MAX_DELAY_MS)
+    const max = intParam(query, 'max', min, 0, MAX_DELAY_MS)
     if (max < min) throw new BadRequest(`max (${max}) must not be below min (${min})`)
     ms = min + Math.random() * (max - min)
   }
@@ -233,7 +217,7 @@ function delay(res: ServerResponse, query: URLSearchParams): void {
 
 /** Busy-waits, so that the whole server stops, not only this request. */
 function stall(res: ServerResponse, query: URLSearchParams): void {
-  const ms = intParam(query, 'ms', 1000, MAX_STALL_MS)
+  const ms = intParam(query, 'ms', 1000, 0, MAX_STALL_MS)
   const until = performance.now() + ms
   while (performance.now() < until) {
     // Spinning on purpose: no timer, no I/O, nothing else runs until the time is up.
@@ -277,7 +261,7 @@ function bytes(res: ServerResponse, rawCount: string): void {
 
 /** The start of a 200 response announcing {@link PARTIAL_LENGTH} bytes, and `?sent=` of them. */
 function partial(res: ServerResponse, query: URLSearchParams, then: () => void): void {
-  const sent = intParam(query, 'sent', PARTIAL_LENGTH / 2, PARTIAL_LENGTH - 1)
+  const sent = intParam(query, 'sent', PARTIAL_LENGTH / 2, 0, PARTIAL_LENGTH - 1)
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': PARTIAL_LENGTH })
   res.write(FILLER.subarray(0, sent), then)
 }
@@ -331,9 +315,9 @@ const FAULTS: Readonly<Record<string, Fault>> = {
 }
 
 function drip(res: ServerResponse, query: URLSearchParams): void {
-  const chunks = intParam(query, 'chunks', 10, MAX_DRIP_CHUNKS)
-  const every = intParam(query, 'every', 100, MAX_DELAY_MS)
-  const size = intParam(query, 'size', 16, MAX_DRIP_SIZE)
+  const chunks = intParam(query, 'chunks', 10, 0, MAX_DRIP_CHUNKS)
+  const every = intParam(query, 'every', 100, 0, MAX_DELAY_MS)
+  const size = intParam(query, 'size', 16, 0, MAX_DRIP_SIZE)
   res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': chunks * size })
   let left = chunks
   let timer: NodeJS.Timeout | undefined
@@ -503,7 +487,7 @@ function createHandler(ws: WsRoutes): Handler {
     if (path === '/delay') return delay(res, query)
     if (first === 'bytes' && second !== undefined && extra === undefined) return bytes(res, second)
     if (path === '/json') {
-      const size = intParam(query, 'size', 10, MAX_JSON_ITEMS)
+      const size = intParam(query, 'size', 10, 0, MAX_JSON_ITEMS)
       return sendJson(res, 200, { items: Array.from({ length: size }, (_, i) => ({ id: i + 1, name: `item ${i + 1}`, value: i })) })
     }
     if (path === '/set-cookie') return setCookie(res, query)

@@ -27,6 +27,7 @@
  * when the client goes away or the server closes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { BadRequest, intParam, send } from './respond.ts'
 
 /** The events a client dispatches from `/sse/mixed`, in order. */
 export const MIXED_EVENTS: readonly { type: string; data: string; id: string }[] = Object.freeze([
@@ -62,8 +63,6 @@ const MAX_INTERVAL_MS = 60_000
 /** The longest any stream of these routes runs. */
 const MAX_STREAM_MS = 10 * 60_000
 const PIECE_GAP_MS = 5
-
-class BadRequest extends Error {}
 
 /** Answers `req` when it is one of the SSE routes (`/sse/…`) and returns true; false for any other path. */
 export function sseRoute(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
@@ -158,15 +157,3 @@ function lastEventId(req: IncomingMessage): number {
   return Number(raw)
 }
 
-function intParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
-  const raw = query.get(name)
-  if (raw === null) return fallback
-  const n = Number(raw)
-  if (raw === '' || !Number.isInteger(n) || n < min || n > max) throw new BadRequest(`${name} must be an integer from ${min} to ${max}, got '${raw}'`)
-  return n
-}
-
-function send(res: ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) })
-  res.end(body)
-}

@@ -115,6 +115,10 @@ describe('target server', () => {
 
     expect((await get('/delay?ms=-1')).status).toBe(400)
     expect((await get('/delay?min=100&max=50')).status).toBe(400)
+    // An empty value is a mistake, not 0.
+    const empty = await get('/delay?ms=')
+    expect(empty.status).toBe(400)
+    expect(await empty.text()).toBe("ms must be an integer from 0 to 60000, got ''")
   })
 
   it('answers the status asked for, clamped to 200–599', async () => {
