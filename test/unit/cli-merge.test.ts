@@ -2,7 +2,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { runCli } from '../../src/cli/cli.ts'
 import type { LoadTestResult } from '../../src/core/result.ts'
 import { checkResult } from '../../src/core/result-files.ts'
@@ -36,8 +36,12 @@ async function mergeWith(env: Record<string, string | undefined>, ...args: strin
   let stdout = ''
   let stderr = ''
   const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) } }
-  const code = await withEnv({ NO_COLOR: '1', CHAPERON_BASELINE: undefined, ...env }, () => runCli(['merge', ...args], io))
-  return { code, stdout, stderr }
+  for (const [name, value] of Object.entries({ NO_COLOR: '1', CHAPERON_BASELINE: undefined, ...env })) vi.stubEnv(name, value)
+  try {
+    return { code: await runCli(['merge', ...args], io), stdout, stderr }
+  } finally {
+    vi.unstubAllEnvs()
+  }
 }
 
 function merge(...args: string[]): ReturnType<typeof mergeWith> {
@@ -46,23 +50,6 @@ function merge(...args: string[]): ReturnType<typeof mergeWith> {
 
 function readMerged(path: string): LoadTestResult {
   return checkResult(JSON.parse(readFileSync(path, 'utf8')), path, 'CHAPERON_RESULT_FILE')
-}
-
-/** Runs `fn` with environment variables set (undefined: unset), and puts them back after. */
-async function withEnv<T>(vars: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]))
-  const set = (values: Record<string, string | undefined>) => {
-    for (const [k, v] of Object.entries(values)) {
-      if (v === undefined) delete process.env[k]
-      else process.env[k] = v
-    }
-  }
-  set(vars)
-  try {
-    return await fn()
-  } finally {
-    set(before)
-  }
 }
 
 describe('chaperon merge', () => {
