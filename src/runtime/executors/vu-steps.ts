@@ -50,8 +50,9 @@ function mergeSameTime(steps: VuStep[]): VuStep[] {
 /**
  * The part of the whole run's `steps` that `stripe` runs (for `WHOLE`, the
  * steps themselves): at each, the number of VUs among the whole run's that
- * `stripe` owns, keeping only the steps where that number changes. So the parts together run the whole run's count at every
- * moment, each VU number starting and stopping when it would in the whole run.
+ * `stripe` owns, keeping only the steps where that number changes. So the
+ * parts together run the whole run's count at every moment, each VU number
+ * starting and stopping when it would in the whole run.
  */
 export function stripeSteps(steps: readonly VuStep[], stripe: Stripe): VuStep[] {
   const out: VuStep[] = []
