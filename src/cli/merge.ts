@@ -8,7 +8,7 @@ import type { LoadTestResult } from '../core/result.ts'
 import { readBaselines } from '../core/result-files.ts'
 import { createPalette, useColors } from '../reporters/colors.ts'
 import { resultFileStem } from '../reporters/files.ts'
-import { renderAnnotations, renderPrComment, renderStepSummary } from '../reporters/github-render.ts'
+import { inGithubActions, renderAnnotations, renderPrComment, renderStepSummary } from '../reporters/github-render.ts'
 import { renderHtmlReport } from '../reporters/html-render.ts'
 import { renderJson } from '../reporters/json-reporter.ts'
 import { renderSummary } from '../reporters/summary-render.ts'
@@ -79,7 +79,7 @@ export async function mergeCommand(args: string[], io: CliIo): Promise<number> {
 /** What the `github` reporter writes at the end of a run: annotations and the job summary in GitHub Actions, and the PR comment in `dir`. */
 async function writeGithub(results: readonly LoadTestResult[], baselines: Baselines | undefined, dir: string, io: CliIo): Promise<void> {
   const env = process.env
-  if (env['GITHUB_ACTIONS'] !== undefined && env['GITHUB_ACTIONS'] !== '' && env['GITHUB_ACTIONS'] !== 'false') {
+  if (inGithubActions(env)) {
     io.stdout.write(renderAnnotations(results, { root: env['GITHUB_WORKSPACE'] || process.cwd() }))
     const summary = env['GITHUB_STEP_SUMMARY']
     if (summary !== undefined && summary !== '') {

@@ -17,6 +17,12 @@ export interface AnnotationOptions {
   root?: string
 }
 
+/** Whether `env` is a GitHub Actions job's: `GITHUB_ACTIONS` set, and not to '' or 'false'. */
+export function inGithubActions(env: NodeJS.ProcessEnv): boolean {
+  const value = env['GITHUB_ACTIONS']
+  return value !== undefined && value !== '' && value !== 'false'
+}
+
 /** The marker at the top of the PR comment, so a workflow can find its earlier comment and update it. */
 export const PR_COMMENT_MARKER = '<!-- chaperon:pr-comment -->'
 

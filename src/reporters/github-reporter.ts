@@ -6,7 +6,7 @@ import type { LoadTestResult } from '../core/result.ts'
 import { readBaselines } from '../core/result-files.ts'
 import { expectKnownKeys, expectObject, invalid } from '../core/validate.ts'
 import { reportWriteFailure, writeFileAtomic } from './files.ts'
-import { renderAnnotations, renderPrComment, renderStepSummary } from './github-render.ts'
+import { inGithubActions, renderAnnotations, renderPrComment, renderStepSummary } from './github-render.ts'
 import { RunReporter } from './run-reporter.ts'
 
 /** Options of the `github` reporter. */
@@ -104,7 +104,7 @@ export class GithubReporter extends RunReporter {
     }
     const results = current.map((r) => (baselines === undefined ? r : applyBaseline(r, findBaseline(baselines, r))))
 
-    if (env['GITHUB_ACTIONS'] !== undefined && env['GITHUB_ACTIONS'] !== '' && env['GITHUB_ACTIONS'] !== 'false') {
+    if (inGithubActions(env)) {
       const annotations = renderAnnotations(results, { nearlyFailingMargin: this.options.nearlyFailingMargin, root: env['GITHUB_WORKSPACE'] || root })
       // Workflow commands must start a line, whatever Vitest printed last.
       if (annotations !== '') vitest.logger.log(`\n${annotations.trimEnd()}`)
