@@ -9,7 +9,7 @@ import { createHistogram, recordMicros, summarize } from '../../src/core/histogr
 import type { LoadTestResult, ThresholdResult } from '../../src/core/result.ts'
 import { seriesFromResult } from '../../src/core/series.ts'
 import { evaluateThresholds, parseThresholds } from '../../src/core/thresholds.ts'
-import { escapeData, escapeProperty, PR_COMMENT_MARKER, renderAnnotations, renderPrComment, renderStepSummary } from '../../src/reporters/github-render.ts'
+import { escapeData, escapeProperty, inGithubActions, PR_COMMENT_MARKER, renderAnnotations, renderPrComment, renderStepSummary } from '../../src/reporters/github-render.ts'
 import { GITHUB_REPORTER_DEFAULTS, resolveGithubReporterOptions } from '../../src/reporters/github-reporter.ts'
 import { fixedResult, fixedResults } from '../support/fixed-results.ts'
 
@@ -183,5 +183,17 @@ describe('github reporter options', () => {
     expect(error).toBeInstanceOf(ChaperonError)
     expect((error as ChaperonError).code).toBe(code)
     expect((error as ChaperonError).message).toContain(message)
+  })
+})
+
+describe('inGithubActions', () => {
+  it.each([
+    ['true', true],
+    ['1', true],
+    ['false', false],
+    ['', false],
+    [undefined, false],
+  ])('GITHUB_ACTIONS=%s → %s', (value, expected) => {
+    expect(inGithubActions(value === undefined ? {} : { GITHUB_ACTIONS: value })).toBe(expected)
   })
 })
