@@ -65,10 +65,10 @@ async function measureFloor(): Promise<Floor | undefined> {
   }
 }
 const target = await startServerProcess('target.ts', 'http')
-// So that round 1 meets a target as warm as the later rounds do.
-await warmServer(target.url)
 const rounds: Array<Round | { round: number; error: string }> = []
 try {
+  // So that round 1 meets a target as warm as the later rounds do.
+  await warmServer(target.url)
   const pool = HTTP_CONNECTIONS === undefined ? `${MAX_VUS} connections at most` : `${HTTP_CONNECTIONS} connections`
   say(`constant-arrival-rate ${fmt(RATE)}/s × ${DURATION} s, ${ROUNDS} rounds, VUs ${PRE_VUS}…${MAX_VUS}, ${pool}, ${REQUEST_PATH === 'none' ? 'no request' : `GET ${REQUEST_PATH}`}, ${PACING} pacing, target at ${target.url}`)
   say(`load average before: ${loadAverage()}`)
