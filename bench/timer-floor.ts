@@ -1,47 +1,37 @@
-// The machine's floor for bench/rate-accuracy.ts: a bare Node timer loop that
+// The machine's floor for bench/rate-accuracy.ts: a bare timer loop that
 // "starts" RATE slots per second for DURATION seconds the way chaperon's
-// arrival-rate executor schedules them, and does nothing else. Its start
-// lateness is what the event loop and the machine cost before any load
-// generator work; chaperon's cannot be expected below it.
+// arrival-rate executor schedules them, on the executor's own clock
+// (`realClock`), and does nothing else. Its start lateness is what the event
+// loop and the machine cost before any load generator work; chaperon's cannot
+// be expected below it.
 //
 //   PACING=timer (default)  absolute targets from performance.now(), every slot
 //                           due within 1 ms started at once, the next timer set
 //                           for the first slot not yet due
 //   PACING=spin             a timer until 2 ms before the next slot, then turns
-//                           of the event loop (setImmediate) until it is due
+//                           of the event loop (`realClock.spin`) until it is due
 //
 // Prints {"count", "p50", "p99", "p99_9", "max"} (ms) as its last line.
-import { performance } from 'node:perf_hooks'
-import { setImmediate } from 'node:timers'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { createHistogram, recordMicros, summarize } from '../dist/core/histogram.js'
+import { realClock } from '../dist/runtime/executors/clock.js'
 
 const perMs = Number(process.env.RATE ?? 5000) / 1000
 const durationMs = Number(process.env.DURATION ?? 30) * 1000
 const spin = process.env.PACING === 'spin'
 const EARLY_MS = 1
 const SPIN_MS = 2
-
-/** Turns the event loop until `at`, as the real clock's `spin` does. */
-const spinUntil = (at: number): Promise<void> =>
-  new Promise((resolve) => {
-    const turn = (): void => {
-      if (performance.now() >= at) resolve()
-      else setImmediate(turn)
-    }
-    turn()
-  })
+const never = new AbortController().signal
 
 // The executor's loop (src/runtime/executors/arrival-rate.ts) with its slots' work left out.
 const lateness = createHistogram()
-const t0 = performance.now()
+const t0 = realClock.now()
 const slots = Math.ceil(durationMs * perMs)
 for (let slot = 0; slot < slots; ) {
   const due = t0 + slot / perMs
-  const wait = due - performance.now()
-  if (!spin && wait > EARLY_MS) await sleep(wait)
-  if (spin) await (wait > SPIN_MS ? sleep(wait - SPIN_MS) : spinUntil(due))
-  const now = performance.now()
+  const wait = due - realClock.now()
+  if (!spin && wait > EARLY_MS) await realClock.sleep(wait)
+  if (spin) await (wait > SPIN_MS ? realClock.sleep(wait - SPIN_MS) : realClock.spin(due, never))
+  const now = realClock.now()
   for (; slot < slots && t0 + slot / perMs <= now + (spin ? 0 : EARLY_MS); slot++) recordMicros(lateness, (now - (t0 + slot / perMs)) * 1000)
 }
 const s = summarize(lateness)

@@ -161,7 +161,10 @@ function mergeGroup(group: IntervalSample[]): IntervalSample {
   switch (first.type) {
     case 'trend': {
       const h = createHistogram()
-      for (const s of group) h.add(decodeHistogram((s.point as TrendPoint).histogram, (s.point as TrendPoint).max))
+      for (const s of group) {
+        const point = s.point as TrendPoint
+        h.add(decodeHistogram(point.histogram, point.max))
+      }
       return { ...first, point: trendPoint(first.point.t, h) }
     }
     case 'counter':

@@ -33,8 +33,8 @@ let warmed: Promise<void> | undefined
  * piles up VUs. Before the first arrival-rate scenario of a thread, chaperon
  * therefore runs the same executor, session, HTTP client and metrics for
  * 0.3 s against a plain HTTP/1.1 sink it serves itself on 127.0.0.1, then
- * the per-second summaries (`warmSummaries`), and throws the measurements away. Nothing is sent to the load test's target.
- * Set `CHAPERON_WARM_UP=0` (or `false`) to skip it. A warm-up that fails
+ * the per-second summaries (`warmSummaries`), and throws the measurements
+ * away. Nothing is sent to the load test's target. Set `CHAPERON_WARM_UP=0` (or `false`) to skip it. A warm-up that fails
  * only means a colder start, so it never fails the load test.
  */
 export function warmUpOnce(env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -75,7 +75,7 @@ async function warmUp(): Promise<void> {
  * histogram, a dozen or so calls a second: too few for V8 to optimise them
  * for several seconds, while one unoptimised call on a histogram that spans
  * milliseconds to seconds takes up to 5 ms. So they are run here on such a
- * histogram until they are, about 20 ms.
+ * histogram until they are, about 35 ms.
  */
 function warmSummaries(): void {
   const histogram = createHistogram()

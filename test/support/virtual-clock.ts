@@ -83,6 +83,6 @@ export class VirtualClock implements Clock {
 }
 
 /** One turn of the real event loop: every promise callback queued so far, and those they queue, run first. */
-function settle(): Promise<void> {
+export function settle(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve))
 }

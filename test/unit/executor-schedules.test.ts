@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { setImmediate } from 'node:timers'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, expect, it, vi } from 'vitest'
 import { Redactor } from '../../src/core/redact.ts'
@@ -15,7 +14,7 @@ import { ScenarioMetrics } from '../../src/runtime/metrics/scenario-metrics.ts'
 import type { ScenarioOptions } from '../../src/runtime/options.ts'
 import { resolveLoadTestOptions } from '../../src/runtime/resolve-options.ts'
 import { scenario } from '../../src/runtime/scenario.ts'
-import { VirtualClock } from '../support/virtual-clock.ts'
+import { settle, VirtualClock } from '../support/virtual-clock.ts'
 
 /** Virtual times to the nanosecond, so float noise in the schedule's arithmetic does not fail `toEqual`. */
 const round = (ms: number): number => Math.round(ms * 1e6) / 1e6
@@ -261,27 +260,25 @@ class HeldClock implements Clock {
   }
 }
 
-/** Lets every promise callback and pending immediate run. */
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 describe('arrival-rate slots started between timers', () => {
   it('starts a slot that fell due during busy I/O when the HTTP client calls pace(), in a microtask', async () => {
     const clock = new HeldClock()
     const h = harness(clock, 0)
     const done = h.start({ scenario: h.timed, executor: 'constant-arrival-rate', rate: 10, duration: '1s', preAllocatedVUs: 1, maxVUs: 10 })
-    await flush()
+    await settle()
     expect(h.starts).toEqual([[0, 1, 0]])
     // Slot 1 was due at 100 ms; the executor's timer for it has not fired.
     clock.time = 150
-    await flush()
+    await settle()
     expect(h.starts).toHaveLength(1)
     pace()
     expect(h.starts).toHaveLength(1)
-    await flush()
+    await settle()
     expect(h.starts).toEqual([[0, 1, 0], [150, 1, 1]])
     // Slot 2 (200 ms) is not due yet: pace() starts nothing early.
     pace()
-    await flush()
+    await settle()
     expect(h.starts).toHaveLength(2)
     clock.time = 1000
     clock.fireDue()
@@ -294,7 +291,7 @@ describe('arrival-rate slots started between timers', () => {
     const clock = new HeldClock()
     const h = harness(clock, 50)
     const done = h.start({ scenario: h.timed, executor: 'constant-arrival-rate', rate: 10, duration: '200ms', preAllocatedVUs: 1, maxVUs: 1 })
-    await flush()
+    await settle()
     expect(h.starts).toEqual([[0, 1, 0]])
     // At 120 ms the first iteration ends (its 50 ms timer fires late), after slot 1 fell due at
     // 100 ms; the executor's own timer for slot 1 has not fired.
@@ -302,10 +299,10 @@ describe('arrival-rate slots started between timers', () => {
     // Another request's response asks first, while VU 1 is busy and maxVUs is reached:
     // slot 1 waits for a VU rather than being dropped.
     pace()
-    await flush()
+    await settle()
     expect(h.starts).toEqual([[0, 1, 0]])
     clock.fireDue(50)
-    await flush()
+    await settle()
     expect(h.starts).toEqual([[0, 1, 0], [120, 1, 1]])
     clock.time = 1000
     clock.fireDue()

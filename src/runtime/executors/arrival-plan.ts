@@ -24,6 +24,8 @@ export class ArrivalPlan {
   /** The plan's slots this process starts, and how many of them it has started. */
   readonly #stripe: Stripe
   #taken = 0
+  /** The whole plan's index of the offset `next()` returned last. */
+  #slot = -1
 
   /**
    * `startRate` in iterations per ms; stages follow each other from offset 0.
@@ -35,8 +37,6 @@ export class ArrivalPlan {
     this.#stages = stages
     this.#stripe = stripe
   }
-
-  #slot = -1
 
   /** The plan's slot of the offset `next()` returned last: iteration `slot` of the whole run. */
   get slot(): number {

@@ -78,6 +78,7 @@ const ignore = (): void => {}
 export function h2Options(version: 1 | 2): { allowH2: boolean; useH2c: boolean } {
   return { allowH2: version === 2, useH2c: version === 2 }
 }
+
 const HTTP_1_1: HttpProto = 'HTTP/1.1'
 const HTTP_2: HttpProto = 'HTTP/2.0'
 
